@@ -1,0 +1,185 @@
+"""Real USE vectors (embedded once, cached on disk with how long they took) and stand-in vectors.
+
+Sentence vectors are always real: every synthetic passage is made of real
+sentences, and all of them are embedded. Passage vectors are real for the first
+`real` passages of the synthetic corpus; above that they are stand-ins drawn
+from the real ones: resample a real passage vector, add gaussian noise in its
+PCA space (per component, `NOISE` times that component's standard deviation),
+renormalise. Same dimension, same spread of directions, no encoder call.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa.index import indexed_text
+
+from .corpus import pool, synthetic_passages, trial_set
+
+log = logging.getLogger(__name__)
+NOISE = 0.5
+CHUNK = 65_536
+
+
+@dataclass(frozen=True)
+class EncoderRate:
+    """Seconds per text of the real encoder, measured on this machine while embedding the cache."""
+
+    passage_s: float  # synthetic passages (title + 3-8 sentences)
+    sentence_s: float
+    query_s: float
+    passages: int
+    sentences: int
+
+    def embed_seconds(self, passages: int, sentences: int = 0) -> float:
+        return passages * self.passage_s + sentences * self.sentence_s
+
+
+@dataclass
+class RealVectors:
+    sentences: dict[str, int]
+    sentence_vecs: np.ndarray
+    passages: dict[str, int]  # indexed_text -> row: trial passages, then the first `real` synthetic ones
+    passage_vecs: np.ndarray
+    real: int  # synthetic passages embedded for real
+    rate: EncoderRate
+
+
+def _timed_encode(encoder, texts: list[str]) -> tuple[np.ndarray, float]:
+    t = time.perf_counter()
+    v = encoder.encode(texts, batch_size=32, progress=True)
+    return v, time.perf_counter() - t
+
+
+def real_vectors(real: int, cache_dir: Path, encoder=None) -> RealVectors:
+    """Embed the pool's sentences, the trial passages and the first `real` synthetic passages (cached)."""
+    sentences = pool().sentences
+    trial = [indexed_text(p) for p in trial_set()[0]] + [p.text[a:b] for p in trial_set()[0] for a, b in _spans(p.text)]
+    trial_passages = [indexed_text(p) for p in trial_set()[0]]
+    trial_sents = sorted(set(trial) - set(trial_passages) - set(sentences))
+    sentences = sentences + trial_sents  # sentences of the trial passages not kept as building blocks
+    synth = [indexed_text(p) for p in synthetic_passages(real)]
+    key = hashlib.sha256("\x00".join(sentences + trial_passages + synth).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"real-{key}.npz"
+    if path.exists():
+        z = np.load(path)
+        rate = EncoderRate(*[float(x) for x in z["rate"][:3]], int(z["rate"][3]), int(z["rate"][4]))
+        log.info("real vectors from cache %s", path)
+        sv, pv = z["sentences"], z["passages"]
+    else:
+        if encoder is None:
+            from qa.encoders import UseEncoder
+
+            encoder = UseEncoder()
+        log.info("embedding %d sentences, %d trial passages, %d synthetic passages with the real encoder",
+                 len(sentences), len(trial_passages), len(synth))
+        sv, ts = _timed_encode(encoder, sentences)
+        tv, _ = _timed_encode(encoder, trial_passages)
+        syv, tp = _timed_encode(encoder, synth)
+        from .corpus import queries
+
+        qs = queries(50, seed=99)
+        t = time.perf_counter()
+        for q in qs:
+            encoder.encode([q])
+        tq = (time.perf_counter() - t) / len(qs)
+        rate = EncoderRate(tp / max(len(synth), 1), ts / len(sentences), tq, len(synth), len(sentences))
+        pv = np.concatenate([tv, syv]).astype(np.float32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, sentences=sv.astype(np.float32), passages=pv,
+                 rate=np.array([rate.passage_s, rate.sentence_s, rate.query_s, rate.passages, rate.sentences]))
+    return RealVectors({s: i for i, s in enumerate(sentences)}, sv, {t: i for i, t in enumerate(trial_passages + synth)},
+                       pv, real, rate)
+
+
+def _spans(text: str):
+    from qa.text import sentence_spans
+
+    return sentence_spans(text)
+
+
+class StandIns:
+    """Deterministic stand-in passage vectors: resampled real vectors plus noise in their PCA space."""
+
+    def __init__(self, real: np.ndarray, seed: int = 0):
+        self.mean = real.mean(axis=0)
+        x = real - self.mean
+        _, s, vt = np.linalg.svd(x, full_matrices=False)
+        self.components = vt.astype(np.float32)  # (r, dim)
+        self.std = (s / np.sqrt(max(len(real) - 1, 1))).astype(np.float32)
+        self.coords = (x @ vt.T).astype(np.float32)  # each real vector in PCA coordinates
+        self.seed = seed
+
+    def chunk(self, c: int) -> np.ndarray:
+        """Stand-in vectors c*CHUNK .. (c+1)*CHUNK."""
+        rng = np.random.default_rng([self.seed, c])
+        pick = rng.integers(len(self.coords), size=CHUNK)
+        z = self.coords[pick] + NOISE * self.std * rng.standard_normal((CHUNK, len(self.std)), dtype=np.float32)
+        v = z @ self.components + self.mean
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    def take(self, start: int, n: int) -> np.ndarray:
+        out = np.empty((n, self.components.shape[1]), np.float32)
+        done = 0
+        while done < n:
+            c, off = divmod(start + done, CHUNK)
+            m = min(CHUNK - off, n - done)
+            out[done : done + m] = self.chunk(c)[off : off + m]
+            done += m
+        return out
+
+
+class PrecomputedEncoder:
+    """A bench-only `qa.encoders.Encoder`: real vectors for texts that were embedded, stand-ins for other
+    passages (in order of appearance, so passage i of the synthetic corpus gets stand-in i - real).
+
+    It costs no encoder time; the build's embedding time is reported from `EncoderRate` instead.
+    """
+
+    def __init__(self, rv: RealVectors, standins: StandIns, name: str = "use-multilingual"):
+        self.name, self.dim = name, rv.sentence_vecs.shape[1]
+        self.rv, self.standins = rv, standins
+        self.next_standin = 0
+        self.missing_sentences = 0
+        self.passages = 0
+        self.sentences = 0
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), np.float32)
+        todo = []
+        sents, pas = self.rv.sentences, self.rv.passages
+        for i, t in enumerate(texts):
+            j = sents.get(t)
+            if j is not None:
+                out[i] = self.rv.sentence_vecs[j]
+                self.sentences += 1
+                continue
+            j = pas.get(t)
+            if j is not None:
+                out[i] = self.rv.passage_vecs[j]
+                self.passages += 1
+            elif "\n" in t:
+                todo.append(i)
+                self.passages += 1
+            else:  # a sentence the pool split differently (rare): any real sentence, chosen by hash
+                h = int(hashlib.blake2b(t.encode(), digest_size=8).hexdigest(), 16)
+                out[i] = self.rv.sentence_vecs[h % len(self.rv.sentence_vecs)]
+                self.missing_sentences += 1
+                self.sentences += 1
+        if todo:
+            out[todo] = self.standins.take(self.next_standin, len(todo))
+            self.next_standin += len(todo)
+        return out
+
+    def passage_vectors(self, n: int) -> np.ndarray:
+        """The vectors that passages 0..n of the synthetic corpus get (for exact-search ground truth)."""
+        first = min(n, self.rv.real)
+        off = len(self.rv.passage_vecs) - self.rv.real
+        real = self.rv.passage_vecs[off : off + first]
+        return np.concatenate([real, self.standins.take(0, n - first)]) if n > first else real.copy()

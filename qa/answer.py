@@ -1,0 +1,204 @@
+"""Extractive answers: the evidence sentence, the answering span, and abstention.
+
+1. Every sentence of the top passages is scored by the question's character
+   uni/bigrams it contains, each weighted by corpus IDF times passage-local IDF
+   (a word in every sentence of the passage says nothing about which one
+   answers). Words of the passage's topic (its title and opening phrase) are
+   left out: they match every sentence, so they would only reward long ones.
+   Small bonuses go to sentences that hold a phrase of the asked type (a date
+   for 何时, ...), to dense similarity with the question, and to the better
+   ranked passage.
+2. The shown answer is the window of whole clauses around that sentence that
+   best covers the question, up to `Settings.max_answer_chars`: long
+   sentences are trimmed to their densest clauses, short ones widened with a
+   neighbouring clause, since answers often sit just beside the matched words.
+3. Confidence is how much of the question (IDF weighted) the evidence passage
+   covers, blended with dense similarity; below `Settings.min_confidence` the
+   answer is NOT_FOUND. The threshold is chosen on data by `calibrate_threshold`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .index import Index
+from .spans import best_span, candidate_spans, question_type
+from .text import char_tokens, clause_spans, normalize
+from .types import NOT_FOUND, Answer, Citation, Hit
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Sentence-choice and confidence weights, measured on the CMRC 2018 trial set."""
+
+    passages: int = 3  # how many top hits to take sentences from
+    rank_penalty: float = 0.08  # per rank below the first hit
+    type_bonus: float = 0.12  # the sentence holds a phrase of the asked type
+    dense: float = 0.25  # times the sentence-question cosine
+    unigram: float = 0.5  # a single character says less than a bigram
+    opening_chars: int = 12  # how much of a passage's start names its topic
+    # Confidence = cover_weight * passage coverage + (1 - cover_weight) * dense cosine of the best sentence.
+    cover_weight: float = 0.8
+
+
+W = Weights()
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    rank: int
+    start: int
+    end: int
+    score: float
+    cover: float
+
+
+def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarray | None, settings: Settings,
+                    weights: Weights = W) -> Answer:
+    """The best evidence among `hits` as a short answer with citations; NOT_FOUND when evidence is weak."""
+    q_toks = list(dict.fromkeys(char_tokens(question, query=True)))
+    if not hits or not q_toks:
+        return Answer(question, NOT_FOUND, False)
+    idf = dict(zip(q_toks, index.chars.idf(q_toks).tolist()))
+    for t in q_toks:
+        if len(t) == 1:
+            idf[t] *= weights.unigram
+    kind = question_type(question)
+    q = qvec.astype(np.float32).ravel() if qvec is not None else None
+
+    best: _Sentence | None = None
+    best_dense = 0.0
+    for rank, hit in enumerate(hits[: weights.passages]):
+        spans, vecs = index.sentences_of(hit.pid)
+        if not len(spans):
+            continue
+        text = hit.passage.text
+        sents = [set(char_tokens(text[s:e])) for s, e in spans.tolist()]
+        w = _weights(idf, sents, _topic(hit, weights.opening_chars))
+        total = sum(w.values()) or 1.0
+        dense = vecs.astype(np.float32) @ q if q is not None else np.zeros(len(spans), np.float32)
+        for (s, e), toks, d in zip(spans.tolist(), sents, dense.tolist()):
+            cover = sum(v for t, v in w.items() if t in toks) / total
+            typed = weights.type_bonus if kind and _has_new_span(text[s:e], kind, question) else 0.0
+            score = cover + typed + weights.dense * d - weights.rank_penalty * rank
+            if best is None or score > best.score:
+                best, best_dense = _Sentence(rank, s, e, score, cover), d
+
+    if best is None:
+        return Answer(question, NOT_FOUND, False)
+    hit = hits[best.rank]
+    confidence = _confidence(idf, hit, best_dense, weights)
+    if confidence < settings.min_confidence:
+        return Answer(question, NOT_FOUND, False, [], None, confidence)
+    start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(hit, weights.opening_chars),
+                         kind, question, settings.max_answer_chars)
+    text = hit.passage.text[start:end]
+    span = best_span(text, kind, question, _anchors(text, idf)) if kind else None
+    cites = [Citation(i + 1, h.passage.doc_id, h.passage.title, h.passage.text, round(h.score, 4),
+                      (start, end) if i == best.rank else None) for i, h in enumerate(hits)]
+    return Answer(question, text, True, cites, span, confidence)
+
+
+def _topic(hit: Hit, opening_chars: int) -> set[str]:
+    """Tokens of what the passage is about: its title and its opening phrase."""
+    return set(char_tokens(hit.passage.title)) | set(char_tokens(hit.passage.text[:opening_chars]))
+
+
+def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> dict[str, float]:
+    """Corpus IDF times passage-local IDF of each question token; topic tokens get none."""
+    n = len(sents)
+    out = {}
+    for t, v in idf.items():
+        df = sum(t in s for s in sents)
+        if df and t not in topic:
+            out[t] = v * math.log(1.0 + n / df)
+    if not out:  # the question is only about the topic: then its words are all we have
+        out = {t: v for t, v in idf.items() if any(t in s for s in sents)}
+    # Tokens absent from the passage still count in the total, so a sentence never covers more than the passage does.
+    out.update({t: v * math.log(1.0 + n) for t, v in idf.items() if t not in out and t not in topic})
+    return out
+
+
+def _has_new_span(text: str, kind: str, question: str) -> bool:
+    q = normalize(question)
+    norm = normalize(text)
+    return any(norm[s:e] not in q for s, e, _ in candidate_spans(text, kind))
+
+
+def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: Weights) -> float:
+    """How much of the question the passage (with its title) covers, IDF weighted, blended with dense similarity."""
+    toks = set(char_tokens(f"{hit.passage.title}\n{hit.passage.text}"))
+    cover = sum(v for t, v in idf.items() if t in toks) / (sum(idf.values()) or 1.0)
+    c = weights.cover_weight * cover + (1.0 - weights.cover_weight) * max(dense, 0.0)
+    return float(min(max(c, 0.0), 1.0))
+
+
+def _window(text: str, s: int, e: int, idf: dict[str, float], topic: set[str], kind: str | None,
+            question: str, max_chars: int) -> tuple[int, int]:
+    """The run of whole clauses, overlapping sentence [s, e), that best covers the question within `max_chars`."""
+    clauses = clause_spans(text)
+    toks = [set(char_tokens(text[a:b])) for a, b in clauses]
+    inside = [i for i, (a, b) in enumerate(clauses) if a < e and b > s]
+    if not inside:
+        return s, e
+    w = {t: v for t, v in idf.items() if t not in topic} or idf
+    best, best_score = (clauses[inside[0]][0], clauses[inside[0]][1]), float("-inf")
+    for i in range(max(inside[0] - 2, 0), inside[-1] + 1):
+        seen: set[str] = set()
+        for j in range(i, min(inside[-1] + 3, len(clauses))):
+            a, b = clauses[i][0], clauses[j][1]
+            if b - a > max_chars and j > i:
+                break
+            seen |= toks[j]
+            covered = sum(v for t, v in w.items() if t in seen)
+            own = sum(min(y, e) - max(x, s) for x, y in clauses[i:j + 1] if y > s and x < e) / max(b - a, 1)
+            score = covered + 0.5 * own + 0.002 * (b - a)
+            if kind and _has_new_span(text[a:b], kind, question):
+                score += 0.3
+            if score > best_score:
+                best, best_score = (a, b), score
+    a, b = best
+    while b > a and text[b - 1] in "，,、：:；; ":
+        b -= 1
+    if b - a > 2 * max_chars:  # one very long clause: keep the part around the matched words
+        a, b = _clip(text, a, b, w, max_chars)
+    return a, b
+
+
+def _clip(text: str, a: int, b: int, w: dict[str, float], max_chars: int) -> tuple[int, int]:
+    anchors = _anchors(text[a:b], w)
+    mid = (anchors[0][0] + anchors[-1][1]) // 2 + a if anchors else a + max_chars // 2
+    lo = max(a, min(mid - max_chars // 2, b - max_chars))
+    return lo, min(b, lo + max_chars)
+
+
+def _anchors(text: str, w: dict[str, float]) -> list[tuple[int, int]]:
+    """Where the question's bigrams occur in `text`."""
+    norm = normalize(text)
+    out = []
+    for t in w:
+        if len(t) >= 2:
+            i = norm.find(t)
+            while i >= 0:
+                out.append((i, i + len(t)))
+                i = norm.find(t, i + 1)
+    return sorted(out)
+
+
+def calibrate_threshold(positives: list[float], negatives: list[float], keep: float = 0.97) -> float:
+    """The highest confidence threshold that still keeps a `keep` share of `positives` found.
+
+    `negatives` are only reported against, not fitted: the threshold is the
+    (1 - keep) quantile of the positive confidences, so it rejects as many
+    negatives as that keep rate allows.
+    """
+    if not positives:
+        raise ValueError("calibrate_threshold needs at least one positive confidence")
+    if not 0.0 < keep <= 1.0:
+        raise ValueError(f"keep must be in (0, 1], got {keep}")
+    pos = np.sort(np.asarray(positives, dtype=np.float64))
+    k = int(math.floor((1.0 - keep) * len(pos) + 1e-9))
+    return float(pos[min(k, len(pos) - 1)])

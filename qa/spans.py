@@ -1,0 +1,175 @@
+"""Question typing and answer spans: what kind of answer a question asks for, and where it is in a sentence.
+
+The type comes from the question word (何时 asks for a time, 多少 for a number,
+谁 for a person, ...). Spans are found with regexes for dates and quantities,
+which jieba's part-of-speech tags split into pieces, and with jieba.posseg tags
+for names (nr), places (ns) and organisations (nt).
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from .text import normalize
+
+TIME, NUMBER, PERSON, PLACE, ORG = "time", "number", "person", "place", "org"
+
+# Checked in order: the longer, more specific question words first (几月 is a
+# time before 几 is a number; 哪个单位 an organisation before 哪个 anything).
+_TYPE_WORDS: tuple[tuple[str, str], ...] = (
+    (ORG, r"哪个单位|哪些单位|哪家|哪个组织|什么组织|什么机构|哪个机构|哪个部门|什么部门|哪个公司|什么公司|哪所|哪个团队|哪支"),
+    (TIME, r"何时|什么时候|什么时间|哪年|哪一年|哪个年|哪天|哪一天|几月|几号|几日|哪个月|哪月|何年|哪个朝代|什么朝代|哪个时期|什么年代|哪个世纪|几点"),
+    (PERSON, r"谁|哪位|哪一位|何人|哪个人|哪些人"),
+    (PLACE, r"哪里|哪儿|在哪|何地|何处|哪个国家|哪国|哪个城市|哪座|哪个省|哪个地区|什么地方|哪个地方|去哪"),
+    (NUMBER, r"多少|几|多大|多长|多高|多重|多远|多久|多宽|多深|多厚|多快|多老|第几"),
+)
+_TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_WORDS]
+
+_CN = "零〇一二两三四五六七八九十百千万亿"
+_NUM = rf"(?:\d+(?:[.,．]\d+)*|[{_CN}]+|半)"
+_ERA = r"(?:公元前?|前)?"
+# Dates and time expressions, from most to least specific; ranges (自...起至...) are joined afterwards.
+_DATE = re.compile(
+    rf"{_ERA}{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?(?:[初底末中]|代|前后|以来|以后|之后|之前|左右)?"
+    rf"|{_NUM}月{_NUM}[日号]?|{_NUM}[日号](?=[，,。、起至到])"
+    rf"|{_ERA}{_NUM}世纪(?:{_NUM}年代)?(?:[初末中]|上半叶|下半叶)?"
+    r"|即日起?|近日|日前|目前|当前|今年|去年|明年|前年|本月|上月|下月|今天|昨天|明天|当天|次日|同年|当年|此前|随后"
+    r"|[春夏秋冬][季天]|(?:元旦|春节|国庆|中秋|端午|清明)(?:期间|前后|假期)?"
+    r"|[\u4e00-\u9fff]{1,2}(?:朝|代)(?=[，,。时期间末初年])|[\u4e00-\u9fff]{2}年间"
+)
+_RANGE_GLUE = re.compile(r"^\s*(?:起)?\s*(?:至|到|—|–|-|~|～)\s*$")
+# Quantities: a number, an optional magnitude and a unit or counter word.
+_UNIT = (r"(?:人次|万人|人|名|位|元|美元|港元|欧元|英镑|日元|块|亿元|万元|个|项|次|家|所|座|台|辆|架|艘|件|条|本|部|首|场|届|支|队|套|张"
+         r"|米|公里|千米|厘米|毫米|英尺|英寸|平方公里|平方米|公顷|亩|吨|千克|公斤|克|斤|升|毫升|度|℃|%|％|倍|分钟|小时|秒|天|日|周|个月|月|年|岁|代|层|集|章|卷|期|种|只|头|匹|株|级|页|分|票|枚|颗|岁|户|篇|字|码|马力|瓦|伏|赫兹|km|kg|m|cm|mm)")
+_QUANTITY = re.compile(rf"(?:约|近|超过|逾|共|达|第)?{_NUM}(?:多|余|几)?(?:[万亿千百]|万亿)?(?:多|余)?{_UNIT}?(?:多|余|左右|以上)?")
+_ORG_SUFFIX = re.compile(
+    r"(?:公司|集团|大学|学院|学校|中学|研究院|研究所|委员会|工会|协会|学会|联合会|基金会|银行|医院|政府|法院|部|局|厅|署|办公室|中心|俱乐部|乐团|电视台|报社|出版社|组织|队)$"
+)
+_POS_OF = {PERSON: ("nr",), PLACE: ("ns",), ORG: ("nt",)}
+
+
+def question_type(question: str) -> str | None:
+    """TIME, NUMBER, PERSON, PLACE, ORG, or None when the question word does not say."""
+    q = normalize(question)
+    for kind, pattern in _TYPE_RES:
+        if pattern.search(q):
+            return kind
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _posseg():
+    import jieba.posseg
+
+    from .text import _jieba
+
+    return jieba.posseg.POSTokenizer(_jieba())
+
+
+def tagged(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, flag) of each jieba.posseg word of `text`."""
+    out, pos = [], 0
+    for w in _posseg().cut(normalize(text)):
+        out.append((pos, pos + len(w.word), w.flag))
+        pos += len(w.word)
+    return out
+
+
+def _time_spans(norm: str) -> list[tuple[int, int, float]]:
+    spans = []
+    for m in _DATE.finditer(norm):
+        s, e, g = m.start(), m.end(), m.group()
+        if re.fullmatch(rf"{_NUM}", g):
+            continue
+        # Specificity: a full date or a stated start says more than a bare year or "recently".
+        spec = 1.0 + ("年" in g and "月" in g) * 0.5 + bool(re.search(r"[日号]$", g)) * 0.5
+        spec += 0.8 if g.startswith("即日") else 0.0
+        if g in ("近日", "日前", "目前", "当前", "此前", "随后"):
+            spec = 0.5
+        spans.append((s, e, spec))
+    # Join "A 至 B" ranges into one span, and take a leading 自/从.
+    joined: list[tuple[int, int, float]] = []
+    for s, e, spec in spans:
+        if joined and _RANGE_GLUE.match(norm[joined[-1][1]:s]) and s - joined[-1][1] <= 3:
+            ps, _, pspec = joined[-1]
+            joined[-1] = (ps, e, max(pspec, spec) + 0.5)
+        else:
+            joined.append((s, e, spec))
+    return [(s - 1 if s and norm[s - 1] in "自从于在" else s, e, spec) for s, e, spec in joined]
+
+
+def _number_spans(norm: str) -> list[tuple[int, int, float]]:
+    out = []
+    for m in _QUANTITY.finditer(norm):
+        g = m.group()
+        if not re.search(r"\d|[一二两三四五六七八九十百千万亿半]", g) or len(g) == 1 and g in "一":
+            continue
+        has_unit = not re.fullmatch(rf"{_NUM}", g)
+        spec = 1.0 + 0.5 * has_unit + 0.3 * bool(re.search(r"\d", g))
+        if re.search(r"[年月日]$", g) and re.match(rf"{_NUM}[月日号]", norm[m.end():m.end() + 4]) or norm[m.start() - 1:m.start()] in ("年", "月"):
+            spec -= 1.0  # a piece of a date, not a quantity
+        out.append((m.start(), m.end(), spec))
+    return out
+
+
+def _tag_spans(text: str, kind: str) -> list[tuple[int, int, float]]:
+    flags = _POS_OF[kind]
+    out: list[tuple[int, int, float]] = []
+    for s, e, f in tagged(text):
+        if f in flags or kind == ORG and f == "nt":
+            if out and out[-1][1] == s:  # adjacent names are one (e.g. 北京 + 大学)
+                out[-1] = (out[-1][0], e, 1.0)
+            else:
+                out.append((s, e, 1.0))
+    if kind == ORG:
+        # A noun ending in an organisation word, with up to three nouns before it (北京 市 总工会).
+        words, norm = tagged(text), normalize(text)
+        for i, (s, e, f) in enumerate(words):
+            if f.startswith("n") and _ORG_SUFFIX.search(norm[s:e]):
+                j = i
+                while j > 0 and i - j < 3 and words[j - 1][2][:1] in ("n", "j") and words[j - 1][2] != "nr":
+                    j -= 1
+                out.append((words[j][0], e, 0.8))
+    if kind == PLACE:
+        out += [(s, e, 0.6) for s, e, f in tagged(text) if f == "nt"]
+    return out
+
+
+def candidate_spans(text: str, kind: str | None) -> list[tuple[int, int, float]]:
+    """(start, end, specificity) of every phrase of `text` that could answer a `kind` question."""
+    if kind is None:
+        return []
+    norm = normalize(text)
+    if kind == TIME:
+        return _time_spans(norm)
+    if kind == NUMBER:
+        return _number_spans(norm)
+    return _tag_spans(text, kind)
+
+
+def best_span(text: str, kind: str | None, question: str, anchors: list[tuple[int, int]] | None = None) -> tuple[int, int] | None:
+    """The phrase of `text` most likely to answer a `kind` question: specific, not in the question, near `anchors`.
+
+    `anchors` are (start, end) ranges of `text` that match the question's words.
+    """
+    q = normalize(question)
+    norm = normalize(text)
+    best, best_score = None, float("-inf")
+    for s, e, spec in candidate_spans(text, kind):
+        phrase = norm[s:e]
+        if phrase in q or any(a <= s and e <= b for a, b in anchors or []):
+            continue  # what the question already says is not its answer
+        dist = min((max(a - e, s - b, 0) for a, b in anchors), default=0) if anchors else 0
+        score = spec - 0.015 * dist
+        if score > best_score:
+            best, best_score = (s, e), score
+    return best
+
+
+def has_span(text: str, kind: str | None, question: str) -> bool:
+    """Whether `text` holds a phrase of the asked type that the question does not already contain."""
+    if kind is None:
+        return False
+    q = normalize(question)
+    norm = normalize(text)
+    return any(norm[s:e] not in q for s, e, _ in candidate_spans(text, kind))

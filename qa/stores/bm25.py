@@ -1,0 +1,107 @@
+"""BM25 keyword store on bm25s (sparse matrices, no Python loop per document).
+
+Token ids of every passage are kept beside the bm25s matrices, so adding or
+deleting passages recomputes the corpus statistics (IDF, mean length) without
+tokenising anything again.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import CorruptIndexError
+
+
+class BM25Store:
+    def __init__(self, k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.vocab: dict[str, int] = {}
+        self._tokens = np.zeros(0, dtype=np.int32)  # all passages' token ids, concatenated
+        self._offsets = np.zeros(1, dtype=np.int64)  # passage i owns _tokens[_offsets[i]:_offsets[i+1]]
+        self.ids = np.zeros(0, dtype=np.int64)  # passage id of each row
+        self._df = np.zeros(0, dtype=np.int64)
+        self._bm25 = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- building -------------------------------------------------------------------------------
+    def add(self, ids: np.ndarray, tokens: Sequence[Sequence[str]]) -> None:
+        """Append passages (their tokens) and re-derive the scoring matrices."""
+        vocab = self.vocab
+        rows = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in toks), dtype=np.int32, count=len(toks)) for toks in tokens]
+        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        self._tokens = np.concatenate([self._tokens, *rows]) if rows else self._tokens
+        self._offsets = np.concatenate([self._offsets, self._offsets[-1] + np.cumsum(lengths)])
+        self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
+        self._reindex()
+
+    def delete(self, ids: np.ndarray) -> None:
+        keep = ~np.isin(self.ids, ids)
+        lengths = np.diff(self._offsets)
+        token_keep = np.repeat(keep, lengths)
+        self._tokens = self._tokens[token_keep]
+        self._offsets = np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64)
+        self.ids = self.ids[keep]
+        self._reindex()
+
+    def _reindex(self) -> None:
+        import bm25s
+
+        docs = [self._tokens[s:e].tolist() for s, e in zip(self._offsets[:-1], self._offsets[1:])]
+        self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+        if docs:
+            self._bm25.index((docs, dict(self.vocab)), show_progress=False)
+        self._df = np.zeros(len(self.vocab), dtype=np.int64)
+        if len(self._tokens):
+            # Document frequency: count each (passage, token) pair once.
+            row = np.repeat(np.arange(len(docs)), np.diff(self._offsets))
+            pairs = np.unique(row.astype(np.int64) * (len(self.vocab) + 1) + self._tokens)
+            self._df = np.bincount(pairs % (len(self.vocab) + 1), minlength=len(self.vocab))[: len(self.vocab)]
+
+    # -- querying -------------------------------------------------------------------------------
+    def scores(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 score of every stored passage for the query, and the passage ids."""
+        known = [self.vocab[t] for t in query_tokens if t in self.vocab]
+        if not known or self._bm25 is None or not len(self.ids):
+            return np.zeros(len(self.ids), dtype=np.float32), self.ids
+        return self._bm25.get_scores_from_ids(known), self.ids
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """Smoothed inverse document frequency of each token (unknown tokens get the highest)."""
+        n = max(len(self.ids), 1)
+        df = np.array([self._df[self.vocab[t]] if t in self.vocab else 0 for t in tokens], dtype=np.float64)
+        return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        (path / "params.json").write_text(json.dumps({"k1": self.k1, "b": self.b}), encoding="utf-8")
+        np.save(path / "tokens.npy", self._tokens, allow_pickle=False)
+        np.save(path / "offsets.npy", self._offsets, allow_pickle=False)
+        np.save(path / "ids.npy", self.ids, allow_pickle=False)
+        np.save(path / "df.npy", self._df, allow_pickle=False)
+        if self._bm25 is not None and len(self.ids):
+            self._bm25.save(str(path / "bm25s"), allow_pickle=False, show_progress=False)
+
+    @classmethod
+    def load(cls, path: Path) -> "BM25Store":
+        import bm25s
+
+        try:
+            params = json.loads((path / "params.json").read_text(encoding="utf-8"))
+            store = cls(**params)
+            store.vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
+            store._tokens = np.load(path / "tokens.npy", allow_pickle=False)
+            store._offsets = np.load(path / "offsets.npy", allow_pickle=False)
+            store.ids = np.load(path / "ids.npy", allow_pickle=False)
+            store._df = np.load(path / "df.npy", allow_pickle=False)
+            if len(store.ids):
+                store._bm25 = bm25s.BM25.load(str(path / "bm25s"), allow_pickle=False, show_progress=False)
+        except (OSError, ValueError, KeyError) as e:
+            raise CorruptIndexError(f"cannot read keyword index {path}: {e}; rebuild the index with `qa index`") from None
+        return store

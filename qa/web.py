@@ -1,0 +1,219 @@
+"""What the page shows and accepts, without Gradio: answers as safe HTML, the knowledge base, uploads.
+
+Every piece of document, answer or user text is `html.escape`d before our own markup
+(<mark>, <details>) goes around it, so an article's `<script>` shows as text and never runs.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputError, QAError
+from .types import NOT_FOUND, Answer, Citation
+
+log = logging.getLogger(__name__)
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".docx", ".pdf")
+# Passages longer than this show a short excerpt around the matched sentence; the rest folds.
+FOLD_CHARS = 120
+EXCERPT_CONTEXT = 30
+# Sources shown open under an answer; the rest fold, so the answer and its best source fit on screen.
+SHOWN_SOURCES = 3
+
+CSS = """
+.qa-reply { line-height: 1.6; }
+.qa-answer { font-size: 1.05em; margin: 0 0 .3em 0; }
+.qa-answer mark { background: #ffe58a; color: inherit; padding: 0 .15em; border-radius: 3px; font-weight: 600; }
+.qa-meta { color: #777; font-size: .85em; margin-bottom: .6em; }
+.qa-sources-head { font-weight: 600; font-size: .9em; color: #555; margin: .4em 0 .3em 0; }
+.qa-source { border-left: 3px solid #d0d7de; padding: .2em 0 .2em .7em; margin: .45em 0; }
+.qa-source:first-of-type { border-left-color: #f0b400; }
+.qa-source-title { font-weight: 600; }
+.qa-rank { display: inline-block; min-width: 1.5em; color: #888; }
+.qa-score, .qa-docid { color: #888; font-weight: normal; font-size: .85em; margin-left: .5em; }
+.qa-passage { font-size: .92em; color: #333; }
+.qa-passage mark { background: #fff3c4; color: inherit; }
+.qa-reply details summary { cursor: pointer; color: #0969da; font-size: .85em; }
+.qa-notfound { color: #8a6d3b; }
+.qa-error { color: #b42318; }
+.qa-status-ok { color: #1a7f37; }
+.qa-status-err { color: #b42318; font-weight: 600; }
+"""
+
+
+# -- answers ------------------------------------------------------------------------------------
+def _text(s: str) -> str:
+    """Escaped text with line breaks kept; never a blank line, so Markdown leaves our HTML block alone."""
+    return html.escape(s).replace("\r", "").replace("\n", "<br>")
+
+
+def _valid(span: tuple[int, int] | list[int] | None, n: int) -> tuple[int, int] | None:
+    if not span or len(span) != 2:
+        return None
+    start, end = max(0, int(span[0])), min(n, int(span[1]))
+    return (start, end) if start < end else None
+
+
+def marked(text: str, span: tuple[int, int] | None, tag_class: str = "") -> str:
+    """`text` escaped, with `span` (character offsets in the original text) wrapped in <mark>."""
+    span = _valid(span, len(text))
+    if span is None:
+        return _text(text)
+    s, e = span
+    cls = f' class="{tag_class}"' if tag_class else ""
+    return f"{_text(text[:s])}<mark{cls}>{_text(text[s:e])}</mark>{_text(text[e:])}"
+
+
+def _excerpt(text: str, span: tuple[int, int] | None) -> tuple[str, bool]:
+    """A short escaped excerpt of a passage around the matched sentence, and whether it left text out."""
+    span = _valid(span, len(text))
+    s, e = span or (0, 0)
+    lo = max(0, s - EXCERPT_CONTEXT)
+    hi = min(len(text), max(e, lo + FOLD_CHARS // 2) + EXCERPT_CONTEXT, lo + FOLD_CHARS + EXCERPT_CONTEXT)
+    if hi - lo >= len(text) * 0.85:
+        return marked(text, span), False
+    inner = (s - lo, min(e, hi) - lo) if span else None
+    return ("…" if lo else "") + marked(text[lo:hi], inner) + ("…" if hi < len(text) else ""), True
+
+
+def render_citation(c: Citation) -> str:
+    """One source: rank, title, score, and the passage with the matched sentence marked."""
+    head = (
+        f'<div class="qa-source-title"><span class="qa-rank">{c.rank}.</span>{_text(c.title)}'
+        f'<span class="qa-score">score {c.score:.3f}</span><span class="qa-docid">{_text(c.doc_id)}</span></div>'
+    )
+    excerpt, folded = _excerpt(c.text, c.highlight)
+    body = f'<div class="qa-passage">{excerpt}</div>'
+    if folded:
+        body += (
+            f"<details><summary>展开全文 ({len(c.text)} 字)</summary>"
+            f'<div class="qa-passage">{marked(c.text, c.highlight)}</div></details>'
+        )
+    return f'<div class="qa-source">{head}{body}</div>'
+
+
+def render_answer(a: Answer) -> str:
+    """A chat reply: the answer with its span marked, then its sources; or a plain not-found message."""
+    if not a.found:
+        return (
+            f'<div class="qa-reply qa-notfound"><p class="qa-answer">{_text(NOT_FOUND)}</p>'
+            '<div class="qa-meta">换个问法试试，或在“知识库”页上传相关文章。</div></div>'
+        )
+    shown, more = a.citations[:SHOWN_SOURCES], a.citations[SHOWN_SOURCES:]
+    sources = "".join(render_citation(c) for c in shown)
+    if more:
+        sources += f"<details><summary>更多来源 ({len(more)})</summary>{''.join(render_citation(c) for c in more)}</details>"
+    return (
+        f'<div class="qa-reply"><p class="qa-answer">{marked(a.answer, a.span)}</p>'
+        f'<div class="qa-meta">置信度 {a.confidence:.2f}</div>'
+        f'<div class="qa-sources-head">来源</div>{sources}</div>'
+    )
+
+
+def render_error(message: str) -> str:
+    return f'<div class="qa-reply qa-error">⚠ {_text(message)}</div>'
+
+
+def render_question(question: str) -> str:
+    return _text(question)
+
+
+# -- uploads ------------------------------------------------------------------------------------
+def safe_name(name: str) -> str:
+    """A plain file name for an uploaded file: no folders, no `..`, no control or shell characters."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
+    suffix = Path(base).suffix
+    if len(base) > 120:
+        base = base[: 120 - len(suffix)] + suffix
+    return base or "upload"
+
+
+def check_upload(name: str, size: int, max_mb: int) -> None:
+    """Raise InputError when a file may not be added: wrong type or too large."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InputError(f"{name}: files of type {suffix or '(none)'} cannot be added; upload one of {' '.join(UPLOAD_SUFFIXES)}")
+    if size > max_mb * 1024 * 1024:
+        raise InputError(f"{name} is {size / 1024 / 1024:.1f} MB, over the {max_mb} MB upload limit (QA_MAX_UPLOAD_MB)")
+
+
+def stage_upload(src: str | Path, name: str, area: Path, max_mb: int) -> Path:
+    """Check an uploaded file and copy it into a fresh folder of `area` under a sanitised name."""
+    src = Path(src)
+    try:
+        size = src.stat().st_size
+    except OSError as e:
+        raise InputError(f"{safe_name(name)}: the upload cannot be read ({e.strerror}); upload it again") from None
+    clean = safe_name(name)
+    check_upload(clean, size, max_mb)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=area))
+    dest = (folder / clean).resolve()
+    if folder.resolve() not in dest.parents:  # safe_name makes this impossible; checked anyway
+        raise InputError(f"{name}: not a valid file name")
+    shutil.copyfile(src, dest)
+    return dest
+
+
+# -- the knowledge base -------------------------------------------------------------------------
+class KnowledgeBase:
+    """The knowledge-base tab's actions over an Assistant; each returns a message to show."""
+
+    def __init__(self, assistant, upload_area: Path | None = None, max_upload_mb: int | None = None):
+        self.assistant = assistant
+        self.area = Path(upload_area or tempfile.mkdtemp(prefix="qa-uploads-"))
+        self.area.mkdir(parents=True, exist_ok=True)
+        self.max_mb = max_upload_mb if max_upload_mb is not None else assistant.settings.max_upload_mb
+
+    def rows(self) -> list[list]:
+        """Title, id, passages and source file of every indexed document."""
+        return [[d.title, d.doc_id, d.passages, Path(d.source).name if d.source else ""] for d in self.assistant.documents()]
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in self.assistant.documents()]
+
+    def facts(self) -> str:
+        m = self.assistant.manifest
+        return (
+            f"**{m.documents}** 篇文章 · **{m.passages}** 个段落 · 编码器 `{html.escape(m.encoder)}` ({m.dim} 维)"
+            f" · 建于 {html.escape(m.built_at or '?')}"
+        )
+
+    def upload(self, files: Iterable[str | Path | tuple[str | Path, str]]) -> tuple[bool, str]:
+        """Add uploaded files. Any bad file rejects the whole upload and leaves the index untouched.
+
+        `files` are paths, or (path, original name) pairs when the name differs from the path's.
+        """
+        items = [(f, Path(f).name) if not isinstance(f, tuple) else f for f in files or []]
+        if not items:
+            return False, "请选择要上传的文件 (no file chosen)"
+        batch = Path(tempfile.mkdtemp(prefix="batch-", dir=self.area))
+        try:
+            staged = [stage_upload(path, name, batch, self.max_mb) for path, name in items]
+            ids = self.assistant.add(staged)
+        except QAError as e:
+            log.warning("upload rejected: %s", e)
+            return False, f"上传失败，知识库未改动：{e}"
+        finally:
+            shutil.rmtree(batch, ignore_errors=True)
+        return True, f"已添加 {len(ids)} 篇文章：{', '.join(ids)}"
+
+    def delete(self, doc_id: str | None) -> tuple[bool, str]:
+        """Remove one document by id."""
+        if not doc_id:
+            return False, "请先选择要删除的文章 (choose a document)"
+        try:
+            removed = self.assistant.delete(doc_id)
+        except QAError as e:
+            return False, f"删除失败：{e}"
+        return True, f"已删除 {doc_id}（{removed} 个段落）"
+
+
+def status_html(ok: bool, message: str) -> str:
+    return f'<div class="{"qa-status-ok" if ok else "qa-status-err"}">{_text(message)}</div>'
