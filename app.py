@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from qa.errors import IndexNotFoundError, QAError
-from qa.web import CSS, UPLOAD_SUFFIXES, KnowledgeBase, render_answer, render_error, render_question, status_html
+from qa.web import CSS, UPLOAD_SUFFIXES, KnowledgeBase, render_answer, render_error, render_question, render_welcome, status_html
 
 log = logging.getLogger("qa.app")
 HERE = Path(__file__).resolve().parent
@@ -48,11 +48,13 @@ def open_assistant(index_dir: str | Path, corpus_dir: str | Path | None = None, 
 
 
 def warm_up(assistant) -> None:
-    """Ask one question now: the first one loads the tokenizer and the model (seconds), not a visitor's."""
-    try:
-        assistant.ask(EXAMPLES[0])
-    except QAError as e:
-        log.warning("warm-up question failed: %s", e)
+    """Ask the examples now: the first questions of each kind load the tokenizer, the part-of-speech
+    tagger and the model (seconds), which should not be a visitor's wait."""
+    for question in (*EXAMPLES, "活动在哪里举行"):
+        try:
+            assistant.ask(question)
+        except QAError as e:
+            log.warning("warm-up question %r failed: %s", question, e)
 
 
 def create_app(assistant_or_index_dir, corpus_dir=None):
@@ -107,8 +109,9 @@ def create_app(assistant_or_index_dir, corpus_dir=None):
     with gr.Blocks(title="qa · 文章问答", analytics_enabled=False) as demo:
         gr.Markdown("## 文章问答 · Q&A over your articles\n答案摘自知识库中的文章，并列出出处。")
         with gr.Tab("问答 Chat"):
+            welcome = [{"role": "assistant", "content": render_welcome(a.manifest.documents)}]
             chat = gr.Chatbot(
-                label="对话", height=560, latex_delimiters=[], buttons=["copy"], feedback_options=None,
+                value=welcome, label="对话", height=560, latex_delimiters=[], buttons=["copy"], feedback_options=None,
                 placeholder="输入问题，或点击下面的示例。", elem_id="qa-chat",
             )
             pending = gr.State("")
@@ -127,7 +130,7 @@ def create_app(assistant_or_index_dir, corpus_dir=None):
                 button.click(lambda h, q=q: post_question(q, h), [chat], [box, chat, pending], queue=False, **private).then(
                     post_answer, [pending, chat], chat, **private
                 )
-            clear.click(lambda: ([], ""), None, [chat, pending], queue=False, **private)
+            clear.click(lambda: (welcome, ""), None, [chat, pending], queue=False, **private)
 
         with gr.Tab("知识库 Knowledge base"):
             facts = gr.Markdown(kb.facts())

@@ -43,6 +43,7 @@ def trial_path() -> Path:
     return TRIAL
 
 
+@lru_cache(maxsize=1)
 def trial_set() -> tuple[list[Passage], list[Question]]:
     """The trial set's paragraphs chunked exactly as `qa eval` does, and its questions."""
     docs, questions = load_squad(TRIAL)

@@ -49,15 +49,16 @@ class RealVectors:
     passage_vecs: np.ndarray
     real: int  # synthetic passages embedded for real
     rate: EncoderRate
+    encoder: str
 
 
 def _timed_encode(encoder, texts: list[str]) -> tuple[np.ndarray, float]:
     t = time.perf_counter()
-    v = encoder.encode(texts, batch_size=32, progress=True)
+    v = encoder.encode(texts, batch_size=32, progress=False)
     return v, time.perf_counter() - t
 
 
-def real_vectors(real: int, cache_dir: Path, encoder=None) -> RealVectors:
+def real_vectors(real: int, cache_dir: Path, encoder_name: str = "use-multilingual") -> RealVectors:
     """Embed the pool's sentences, the trial passages and the first `real` synthetic passages (cached)."""
     sentences = pool().sentences
     trial = [indexed_text(p) for p in trial_set()[0]] + [p.text[a:b] for p in trial_set()[0] for a, b in _spans(p.text)]
@@ -65,7 +66,7 @@ def real_vectors(real: int, cache_dir: Path, encoder=None) -> RealVectors:
     trial_sents = sorted(set(trial) - set(trial_passages) - set(sentences))
     sentences = sentences + trial_sents  # sentences of the trial passages not kept as building blocks
     synth = [indexed_text(p) for p in synthetic_passages(real)]
-    key = hashlib.sha256("\x00".join(sentences + trial_passages + synth).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\x00".join([encoder_name] + sentences + trial_passages + synth).encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"real-{key}.npz"
     if path.exists():
         z = np.load(path)
@@ -73,10 +74,9 @@ def real_vectors(real: int, cache_dir: Path, encoder=None) -> RealVectors:
         log.info("real vectors from cache %s", path)
         sv, pv = z["sentences"], z["passages"]
     else:
-        if encoder is None:
-            from qa.encoders import UseEncoder
+        from qa.encoders import load_encoder
 
-            encoder = UseEncoder()
+        encoder = load_encoder(encoder_name)
         log.info("embedding %d sentences, %d trial passages, %d synthetic passages with the real encoder",
                  len(sentences), len(trial_passages), len(synth))
         sv, ts = _timed_encode(encoder, sentences)
@@ -95,7 +95,29 @@ def real_vectors(real: int, cache_dir: Path, encoder=None) -> RealVectors:
         np.savez(path, sentences=sv.astype(np.float32), passages=pv,
                  rate=np.array([rate.passage_s, rate.sentence_s, rate.query_s, rate.passages, rate.sentences]))
     return RealVectors({s: i for i, s in enumerate(sentences)}, sv, {t: i for i, t in enumerate(trial_passages + synth)},
-                       pv, real, rate)
+                       pv, real, rate, encoder_name)
+
+
+def measure_rate(encoder_name: str, passages: int = 100, sentences: int = 300, queries_n: int = 30) -> EncoderRate:
+    """The real encoder's seconds per text, timed now on samples of synthetic passages, pool sentences and questions."""
+    from qa.encoders import load_encoder
+
+    from .corpus import queries
+
+    encoder = load_encoder(encoder_name)
+    encoder.encode(["预热"])  # first call builds the graph
+    rng = np.random.default_rng(7)
+    pool_s = pool().sentences
+    sents = [pool_s[i] for i in rng.choice(len(pool_s), min(sentences, len(pool_s)), replace=False)]
+    synth = [indexed_text(p) for p in synthetic_passages(passages, start=500_000)]
+    _, tp = _timed_encode(encoder, synth)
+    _, ts = _timed_encode(encoder, sents)
+    qs = queries(queries_n, seed=99)
+    t = time.perf_counter()
+    for q in qs:
+        encoder.encode([q])
+    tq = (time.perf_counter() - t) / len(qs)
+    return EncoderRate(tp / len(synth), ts / len(sents), tq, len(synth), len(sents))
 
 
 def _spans(text: str):
@@ -142,8 +164,8 @@ class PrecomputedEncoder:
     It costs no encoder time; the build's embedding time is reported from `EncoderRate` instead.
     """
 
-    def __init__(self, rv: RealVectors, standins: StandIns, name: str = "use-multilingual"):
-        self.name, self.dim = name, rv.sentence_vecs.shape[1]
+    def __init__(self, rv: RealVectors, standins: StandIns):
+        self.name, self.dim = rv.encoder, rv.sentence_vecs.shape[1]
         self.rv, self.standins = rv, standins
         self.next_standin = 0
         self.missing_sentences = 0

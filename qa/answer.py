@@ -25,7 +25,7 @@ import numpy as np
 
 from .config import Settings
 from .index import Index
-from .spans import best_span, candidate_spans, question_type
+from .spans import REGEX_KINDS, best_span, candidate_spans, question_type
 from .text import char_tokens, clause_spans, normalize
 from .types import NOT_FOUND, Answer, Citation, Hit
 
@@ -123,6 +123,8 @@ def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> d
 
 
 def _has_new_span(text: str, kind: str, question: str) -> bool:
+    if kind not in REGEX_KINDS:
+        return False
     q = normalize(question)
     norm = normalize(text)
     return any(norm[s:e] not in q for s, e, _ in candidate_spans(text, kind))

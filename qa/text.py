@@ -107,13 +107,17 @@ def split_sentences(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _jieba():
+def jieba_tokenizer():
+    """The project's one jieba tokenizer (loaded on first use, quiet)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
     tok.initialize()
     return tok
+
+
+_jieba = jieba_tokenizer
 
 
 def strip_question_words(query: str) -> str:

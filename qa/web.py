@@ -116,6 +116,13 @@ def render_answer(a: Answer) -> str:
     )
 
 
+def render_welcome(documents: int) -> str:
+    return (
+        f'<div class="qa-welcome">你好！我从知识库的 {documents} 篇文章中摘出答案，并标明出处。'
+        "输入问题，或点击下面的示例问题。</div>"
+    )
+
+
 def render_error(message: str) -> str:
     return f'<div class="qa-reply qa-error">⚠ {_text(message)}</div>'
 

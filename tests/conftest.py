@@ -40,3 +40,50 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _connect_ex)
     yield
+
+
+# -- shared indexes --------------------------------------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+TRIAL = ROOT.parent / "shared" / "eval" / "cmrc2018_trial.json"
+
+ARTICLES = """# 蓝莓果酱节在青岛举行
+
+本报讯 第三届蓝莓果酱节于2024年8月3日在青岛市崂山区开幕,共有120家农户参加。
+
+活动由崂山区农业农村局主办,现场售出蓝莓果酱4.5万瓶。
+
+# 社区图书馆延长开放时间
+
+本报讯 从下月起,朝阳区社区图书馆每天开放到晚上9点,方便上班族借阅。
+
+图书馆馆长李明说,延长开放后预计每月新增读者800人。
+"""
+
+
+@pytest.fixture(scope="session")
+def hash_encoder():
+    """The hashing fake: instant and deterministic, for tests where the model is not the point."""
+    from qa.encoders import HashingEncoder
+
+    return HashingEncoder(256)
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "news.md").write_text(ARTICLES, encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="session")
+def use_index(tmp_path_factory):
+    """The bundled corpus indexed with the real default encoder, built once for the session."""
+    from qa import Assistant
+
+    path = tmp_path_factory.mktemp("bundled") / "index"
+    Assistant.build(CORPUS, path)
+    return path

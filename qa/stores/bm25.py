@@ -7,12 +7,21 @@ tokenising anything again.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import CorruptIndexError
+
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG at import; keep its chatter out of our output.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 class BM25Store:
@@ -49,7 +58,7 @@ class BM25Store:
         self._reindex()
 
     def _reindex(self) -> None:
-        import bm25s
+        bm25s = _bm25s()
 
         docs = [self._tokens[s:e].tolist() for s, e in zip(self._offsets[:-1], self._offsets[1:])]
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
@@ -90,7 +99,7 @@ class BM25Store:
 
     @classmethod
     def load(cls, path: Path) -> "BM25Store":
-        import bm25s
+        bm25s = _bm25s()
 
         try:
             params = json.loads((path / "params.json").read_text(encoding="utf-8"))

@@ -1,0 +1,137 @@
+"""python -m bench [--quick]: qa against the LangChain tutorial pipeline, from 1k to 1M passages.
+
+Writes bench/results/results.md, latency.png, build.png and latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .corpus import describe
+from .measure import machine
+from .vectors import NOISE, measure_rate, real_vectors
+
+log = logging.getLogger("bench")
+HERE = Path(__file__).resolve().parent
+
+
+def parse(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="sizes 1k and 10k, fewer queries: a few minutes")
+    ap.add_argument("--sizes", type=lambda s: [int(float(x)) for x in s.split(",")], help="comma-separated corpus sizes")
+    ap.add_argument("--real", type=int, default=1000, help="synthetic passages embedded with the real encoder (above: stand-ins)")
+    ap.add_argument("--queries", type=int, help="questions timed per size (default 100 quick, 200 full)")
+    ap.add_argument("--budget", type=float, help="seconds per latency series per size before stopping early (default 20 quick, 45 full)")
+    ap.add_argument("--peer-bm25-max", type=int, default=100_000, help="largest size at which the peer's rank_bm25 is built")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds one system may take at one size before it is stopped")
+    ap.add_argument("--systems", default="qa,peer")
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("QA_BENCH_CACHE", Path.home() / ".cache" / "qa-bench")))
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qa-bench")
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--encoder", default="use-multilingual", help="qa encoder name (tests use hash:DIM)")
+    ap.add_argument("--quality-questions", type=int, help="only the first N trial questions (default: all)")
+    ap.add_argument("--skip-quality", action="store_true")
+    a = ap.parse_args(argv)
+    a.sizes = a.sizes or ([1_000, 10_000] if a.quick else [1_000, 10_000, 100_000, 1_000_000])
+    a.queries = a.queries or (100 if a.quick else 200)
+    a.budget = a.budget or (20.0 if a.quick else 45.0)
+    return a
+
+
+def run_worker(spec: dict, timeout: float) -> dict:
+    """One system at one size in a child process; a timeout or crash is recorded, not raised."""
+    spec_path = Path(spec["workdir"]) / f"spec-{spec['system']}-{spec['size']}.json"
+    out_path = spec_path.with_name(f"out-{spec['system']}-{spec['size']}.json")
+    spec_path.parent.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text(json.dumps(spec))
+    out_path.unlink(missing_ok=True)
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.worker", str(spec_path), str(out_path)],
+                              cwd=HERE.parent, timeout=timeout, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        return {"system": spec["system"], "size": spec["size"], "error": f"did not finish within {timeout:.0f} s"}
+    if proc.returncode != 0 or not out_path.exists():
+        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        reason = "killed (out of memory?)" if proc.returncode in (-9, 137) else f"exit code {proc.returncode}"
+        return {"system": spec["system"], "size": spec["size"], "error": f"{reason}: {' | '.join(tail)}"}
+    res = json.loads(out_path.read_text())
+    res["worker_wall_s"] = time.perf_counter() - t
+    return res
+
+
+def main(argv=None) -> None:
+    a = parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("qa.evaluate").setLevel(logging.ERROR)
+    started = time.perf_counter()
+    report: dict = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": machine(),
+        "corpus": describe(),
+        "settings": {"sizes": a.sizes, "real": a.real, "queries": a.queries, "budget_s": a.budget,
+                     "peer_bm25_max": a.peer_bm25_max, "standin_noise": NOISE, "encoder": a.encoder},
+    }
+    log.info("real vectors (cached in %s)", a.cache)
+    rv = real_vectors(a.real, a.cache, a.encoder)
+    log.info("timing the real encoder on samples")
+    rate = measure_rate(a.encoder)
+    report["encoder_rate"] = {"passage_ms": rate.passage_s * 1e3, "sentence_ms": rate.sentence_s * 1e3,
+                              "query_ms": rate.query_s * 1e3, "measured_on": {"passages": rate.passages, "sentences": rate.sentences,
+                                                                              "queries": 30}}
+    if not a.skip_quality:
+        from .quality import trial_quality
+
+        log.info("trial-set quality")
+        report["quality"] = trial_quality(rv, a.cache, a.quality_questions)
+    runs = []
+    systems = a.systems.split(",")
+    for size in a.sizes:
+        for system in systems:
+            parts = ["bm25", "faiss"]
+            if system == "peer" and size > a.peer_bm25_max:
+                parts = ["faiss"]
+            spec = {"system": system, "size": size, "real": a.real, "encoder": a.encoder, "cache": str(a.cache), "workdir": str(a.workdir),
+                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system == "qa" and size > 200_000,
+                    "rate": dataclasses.asdict(rate)}
+            log.info("%s at %d passages ...", system, size)
+            res = run_worker(spec, a.timeout)
+            if system == "peer" and parts == ["faiss"]:
+                res["note"] = f"BM25Retriever (rank_bm25) not built above {a.peer_bm25_max:,} passages: see projection"
+            runs.append(res)
+            log.info("  %s", _oneline(res))
+            report["runs"] = runs
+            _write(report, a.out)
+    report["total_s"] = time.perf_counter() - started
+    _write(report, a.out)
+    log.info("done in %.0f s: %s", report["total_s"], a.out / "results.md")
+
+
+def _oneline(r: dict) -> str:
+    if "error" in r:
+        return r["error"]
+    lat = r["latency"].get("hybrid_with_embedding", {})
+    return (f"build {r['build']['total_with_real_encoder_s']:.1f}s (without encoder {r['build']['measured_wall_s'] - r['build']['split_s']['embed']:.1f}s), "
+            f"peak {r['memory']['peak_rss'] / 2**30:.2f} GiB, disk {r['disk']['total'] / 2**20:.0f} MiB, "
+            f"hybrid p50 {lat.get('p50_ms', float('nan')):.1f} ms")
+
+
+def _write(report: dict, out: Path) -> None:
+    from .report import write_all
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_all(report, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""One system at one corpus size, in its own process so its peak RSS is its own.
+
+    python -m bench.worker SPEC.json OUT.json
+
+Builds the index from the synthetic corpus (real vectors up to `real`
+passages, stand-ins above), writes it to disk, then times queries one at a
+time: hybrid with the query embedded by the real USE encoder, hybrid with the
+query vector given, and the keyword and dense halves alone.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import queries, synthetic_passages
+from .measure import PeakRSS, du, latency, timed_queries
+from .vectors import EncoderRate, PrecomputedEncoder, StandIns, real_vectors
+
+log = logging.getLogger("bench.worker")
+
+
+def run(spec: dict) -> dict:
+    size, system = spec["size"], spec["system"]
+    rv = real_vectors(spec["real"], Path(spec["cache"]), spec["encoder"])
+    off = len(rv.passage_vecs) - rv.real
+    standins = StandIns(rv.passage_vecs[off:], seed=spec.get("seed", 0))
+    encoder = PrecomputedEncoder(rv, standins)
+    passages = synthetic_passages(size)
+    directory = Path(spec["workdir"]) / f"{system}-{size}"
+    shutil.rmtree(directory, ignore_errors=True)
+    from qa.encoders import load_encoder
+
+    use = load_encoder(spec["encoder"])  # the real encoder, for query embedding
+    warm_up(use)
+    gc.collect()
+    out: dict = {"system": system, "size": size, "real_passage_vectors": min(size, rv.real)}
+    with PeakRSS() as mem:
+        t = time.perf_counter()
+        if system == "qa":
+            from .systems import build_qa
+
+            built = build_qa(passages, encoder, directory, query_encoder=use)
+        else:
+            from .systems import build_peer
+
+            built = build_peer(passages, encoder, directory, query_encoder=use, parts=tuple(spec["parts"]))
+        wall = time.perf_counter() - t
+    n_pass, n_sent = built.texts_embedded["passages"], built.texts_embedded["sentences"]
+    rate = EncoderRate(**spec["rate"])  # measured once per run by the parent
+    embed_est = rate.embed_seconds(n_pass, n_sent)
+    split = dict(built.split)
+    out["build"] = {
+        "measured_wall_s": wall,
+        "split_s": split,  # 'embed' here is the stand-in lookup, not the encoder
+        "embed_real_encoder_s": embed_est,  # texts x measured seconds per text of USE on this machine
+        "texts_embedded": built.texts_embedded,
+        "total_with_real_encoder_s": wall - split["embed"] + embed_est,
+        "missing_sentence_vectors": encoder.missing_sentences,
+    }
+    b = out["build"]
+    b["embed_share"] = embed_est / b["total_with_real_encoder_s"] if b["total_with_real_encoder_s"] else 0.0
+    b["passages_per_s"] = size / b["total_with_real_encoder_s"]
+    b["passages_per_s_without_encoder"] = size / max(wall - split["embed"], 1e-9)
+    out["memory"] = {"baseline_rss": mem.baseline, "peak_rss": mem.peak, "build_delta_rss": mem.peak - mem.baseline}
+    out["disk"] = {"total": du(directory), "parts": {p.name: du(p) for p in sorted(directory.iterdir())}}
+    del passages
+    gc.collect()
+    out["memory"]["rss_after_build"] = PeakRSS().now()
+
+    qs = queries(spec["queries"], seed=1)
+    t = time.perf_counter()
+    qvecs = use.encode(qs)
+    out["query_embed_ms_mean"] = (time.perf_counter() - t) / len(qs) * 1e3
+    budget = spec["budget_s"]
+    lat = {}
+    if built.hybrid is not None:
+        built.hybrid(qs[0], None)  # warm-up: first call loads lazy state
+        lat["hybrid_with_embedding"] = latency(timed_queries(lambda i: built.hybrid(qs[i], None), len(qs), budget))
+        lat["hybrid_vector_given"] = latency(timed_queries(lambda i: built.hybrid(qs[i], qvecs[i]), len(qs), budget))
+    if built.keyword is not None:
+        lat["keyword_only"] = latency(timed_queries(lambda i: built.keyword(qs[i]), len(qs), budget))
+    if built.dense is not None:
+        lat["dense_only_vector_given"] = latency(timed_queries(lambda i: built.dense(qs[i], qvecs[i]), len(qs), budget))
+    out["latency"] = lat
+    if system == "qa" and spec.get("recall", False):
+        out["ivf"] = ivf_recall(built.handle, encoder, size, qvecs)
+    out["spec"] = spec
+    shutil.rmtree(directory, ignore_errors=True)
+    return out
+
+
+def warm_up(encoder) -> None:
+    """Load what both systems load once per process (jieba's dictionary, normalisation tables, imports),
+    so a build's stages time the work on the passages, not start-up."""
+    import bm25s  # noqa: F401
+    import faiss  # noqa: F401
+    import jieba
+    import rank_bm25  # noqa: F401
+    from langchain_classic.retrievers import EnsembleRetriever  # noqa: F401
+    from langchain_community.retrievers import BM25Retriever  # noqa: F401
+    from langchain_community.vectorstores import FAISS  # noqa: F401
+
+    from qa.text import char_tokens, word_tokens
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    word_tokens("预热一下分词器")
+    char_tokens("预热一下分词器")
+    encoder.encode(["预热"])
+
+
+def ivf_recall(index, encoder: PrecomputedEncoder, size: int, qvecs: np.ndarray, k: int = 10) -> dict:
+    """Recall@k of the store's IVF-SQ8 search against exact search over the same vectors, per nprobe."""
+    import faiss
+
+    store = index.vectors
+    if store.kind != "ivf-sq8":
+        return {"kind": store.kind}
+    exact = faiss.IndexFlatIP(encoder.dim)
+    exact.add(encoder.passage_vectors(size))
+    _, truth = exact.search(np.ascontiguousarray(qvecs, dtype=np.float32), k)
+    del exact
+    res = {"kind": store.kind, "nlist": int(store._index.nlist), "default_nprobe": store.nprobe, "k": k, "by_nprobe": {}}
+    default = store.nprobe
+    for nprobe in (8, 16, 32, 64, 128):
+        store.nprobe = nprobe
+        ids = np.stack([store.search(q, k)[1][0] for q in qvecs])
+        t = timed_queries(lambda i: store.search(qvecs[i], k), len(qvecs), 30.0)
+        recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ids, truth)]))
+        res["by_nprobe"][nprobe] = {"recall": recall, **latency(t)}
+    store.nprobe = default
+    return res
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    result = run(spec)
+    Path(sys.argv[2]).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""`qa` command line: thin click wrappers over the Python API."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import QAError
+
+INDEX_OPTION = click.option("--index", "index_dir", default="index", show_default=True, type=click.Path(file_okay=False),
+                            help="Index directory.")
+MODEL_OPTION = click.option("--model", default=None,
+                            help="Encoder: 'use-multilingual' (bundled default) or any sentence-transformers model name or path.")
+
+
+class _Group(click.Group):
+    """Turns QAError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QAError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.version_option(package_name="qa")
+def main(verbose: bool) -> None:
+    """Ask questions of Chinese articles; get a short answer with the passages it came from.
+
+    \b
+    qa index --corpus corpus/ --index index/     build an index
+    qa ask "何时启动送温暖行动"                    answer, with sources
+    qa eval ../shared/eval/cmrc2018_trial.json   measure quality and latency
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("faiss", "jieba", "bm25s", "httpx", "sentence_transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--corpus", default="corpus", show_default=True, type=click.Path(exists=True),
+              help="A file or directory of .txt, .md, .jsonl (also .html, .docx, .pdf).")
+@INDEX_OPTION
+@MODEL_OPTION
+def index(corpus: str, index_dir: str, model: str | None) -> None:
+    """Build (or rebuild) an index from a corpus; the old index stays usable until the new one is complete."""
+    from .assistant import Assistant
+
+    t = time.perf_counter()
+    a = Assistant.build(corpus, index_dir, model=model, progress=True)
+    m = a.manifest
+    click.echo(f"indexed {m.documents} documents, {m.passages} passages, {m.sentences} sentences "
+               f"with {m.encoder} in {time.perf_counter() - t:.1f} s -> {index_dir}")
+
+
+def _mark(text: str, span: tuple[int, int] | None, color: bool) -> str:
+    if not span:
+        return text
+    s, e = span
+    inner = click.style(text[s:e], fg="yellow", bold=True) if color else text[s:e]
+    return f"{text[:s]}【{inner}】{text[e:]}"
+
+
+def _shorten(text: str, span: tuple[int, int] | None, width: int = 120) -> str:
+    """A window of the passage around its highlighted sentence."""
+    if len(text) <= width:
+        return text
+    s = span[0] if span else 0
+    start = max(0, min(s - 20, len(text) - width))
+    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
+
+
+@main.command()
+@click.argument("question")
+@INDEX_OPTION
+@MODEL_OPTION
+@click.option("-k", default=5, show_default=True, help="How many passages to cite.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool) -> None:
+    """Answer QUESTION from the index: the answer (span in 【】) and numbered sources."""
+    from .assistant import Assistant
+
+    answer = Assistant(index_dir, model=model).ask(question, k=k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    color = sys.stdout.isatty()
+    click.echo(_mark(answer.answer, answer.span, color))
+    if answer.citations:
+        click.echo("\n来源 (sources):")
+    for c in answer.citations:
+        click.echo(f"[{c.rank}] {c.title}  ({c.doc_id}, score {c.score:.3f})")
+        click.echo(f"    {_shorten(c.text, c.highlight)}")
+
+
+@main.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
+@MODEL_OPTION
+@click.option("-k", default=5, show_default=True, help="Passages retrieved per question.")
+@click.option("--compare", is_flag=True, help="Also compare each retriever alone, plain RRF and the hybrid.")
+@click.option("--rebuild", is_flag=True, help="Rebuild the cached evaluation index.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--misses", type=int, default=0, help="Print N answers that missed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def eval_(dataset: str, model: str | None, k: int, compare: bool, rebuild: bool, limit: int | None, misses: int, as_json: bool) -> None:
+    """Measure retrieval (R@1, R@5, MRR), answer quality and latency on a SQuAD-style set such as CMRC 2018.
+
+    The set's paragraphs become the corpus (indexed once, cached under ~/.cache/qa).
+    """
+    from .config import Settings
+    from .evaluate import compare as compare_retrievers, eval_index, evaluate
+
+    settings = Settings.from_env(model=model)
+    assistant, questions = eval_index(Path(dataset), settings, rebuild=rebuild)
+    questions = questions[:limit] if limit else questions
+    result = evaluate(assistant, questions, k=k)
+    rows = compare_retrievers(assistant, questions, k=k) if compare else []
+    if as_json:
+        out = result.to_dict()
+        if rows:
+            out["compare"] = {r.name: {"r1": r.r_at(1), "r5": r.r_at(5), "mrr": r.mrr} for r in rows}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"questions          {result.questions}")
+    click.echo(f"R@1 / R@5 / MRR    {result.r1:.3f} / {result.r5:.3f} / {result.mrr:.3f}")
+    click.echo(f"answer hit         {result.answer_hit:.3f}  (a gold answer inside the returned answer)")
+    click.echo(f"mean answer chars  {result.mean_answer_chars:.1f}")
+    click.echo(f"found              {result.found_rate:.3f}")
+    click.echo(f"latency p50 / p95  {result.p50_ms:.1f} / {result.p95_ms:.1f} ms per question (query encoding included)")
+    if rows:
+        click.echo("\n| retriever | R@1 | R@5 | MRR |\n|---|---|---|---|")
+        for r in rows:
+            click.echo(f"| {r.name} | {r.r_at(1):.3f} | {r.r_at(5):.3f} | {r.mrr:.3f} |")
+    for m in result.misses[:misses]:
+        click.echo(f"\nQ: {m['question']}\n   gold: {m['gold']}  rank: {m['rank']}\n   got:  {m['answer']}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@INDEX_OPTION
+def add(paths: tuple[str, ...], index_dir: str) -> None:
+    """Add documents to an index without re-embedding the rest (a document with the same id is replaced)."""
+    from .assistant import Assistant
+
+    ids = Assistant(index_dir).add(list(paths), progress=True)
+    click.echo(f"added {len(ids)} document(s): {', '.join(ids)}")
+
+
+@main.command()
+@click.argument("doc_id")
+@INDEX_OPTION
+def delete(doc_id: str, index_dir: str) -> None:
+    """Delete the document DOC_ID (see `qa list`) from the index."""
+    from .assistant import Assistant
+
+    n = Assistant(index_dir).delete(doc_id)
+    click.echo(f"deleted {doc_id} ({n} passages)")
+
+
+@main.command(name="list")
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON lines.")
+def list_(index_dir: str, as_json: bool) -> None:
+    """List the indexed documents and the index facts."""
+    from dataclasses import asdict
+
+    from .index import Index
+
+    idx = Index.load(Path(index_dir))
+    docs = idx.documents()
+    if as_json:
+        for d in docs:
+            click.echo(json.dumps(asdict(d), ensure_ascii=False))
+        return
+    m = idx.manifest
+    click.echo(f"{index_dir}: {m.documents} documents, {m.passages} passages, encoder {m.encoder}, built {m.built_at}")
+    for d in docs:
+        click.echo(f"{d.doc_id}\t{d.passages}\t{d.title}\t{d.source}")
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--corpus", default="corpus", show_default=True, help="Built into the index on first start if the index is missing.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7860, show_default=True, type=int)
+@MODEL_OPTION
+def serve(index_dir: str, corpus: str, host: str, port: int, model: str | None) -> None:
+    """Open the chat page (Gradio) over the index."""
+    from .web import serve as run
+
+    run(index_dir=index_dir, corpus_dir=corpus, host=host, port=port, model=model)
+
+
+if __name__ == "__main__":
+    main()
