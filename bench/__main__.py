@@ -33,7 +33,12 @@ def parse(argv=None) -> argparse.Namespace:
     ap.add_argument("--budget", type=float, help="seconds per latency series per size before stopping early (default 20 quick, 45 full)")
     ap.add_argument("--peer-bm25-max", type=int, default=100_000, help="largest size at which the peer's rank_bm25 is built")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds one system may take at one size before it is stopped")
-    ap.add_argument("--systems", default="qa,peer")
+    ap.add_argument("--systems", default="qa,peer", help="qa, peer, and qa-patched (needs --patched-core)")
+    ap.add_argument("--patched-core", type=Path, help="a directory holding a modified copy of the qa package, run as system qa-patched")
+    ap.add_argument("--caps", default="", help="largest size per system, e.g. qa=100000,peer=100000 (above: not run, projected)")
+    ap.add_argument("--mins", default="", help="smallest size per system, e.g. qa-patched=100000")
+    ap.add_argument("--tokenize-real-max", type=int, default=10_000,
+                    help="above this size tokens come from a per-sentence cache and tokenising time from the rate measured at the largest size up to it")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("QA_BENCH_CACHE", Path.home() / ".cache" / "qa-bench")))
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qa-bench")
     ap.add_argument("--out", type=Path, default=HERE / "results")
@@ -47,7 +52,7 @@ def parse(argv=None) -> argparse.Namespace:
     return a
 
 
-def run_worker(spec: dict, timeout: float) -> dict:
+def run_worker(spec: dict, timeout: float, env: dict | None = None) -> dict:
     """One system at one size in a child process; a timeout or crash is recorded, not raised."""
     spec_path = Path(spec["workdir"]) / f"spec-{spec['system']}-{spec['size']}.json"
     out_path = spec_path.with_name(f"out-{spec['system']}-{spec['size']}.json")
@@ -57,7 +62,7 @@ def run_worker(spec: dict, timeout: float) -> dict:
     t = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "bench.worker", str(spec_path), str(out_path)],
-                              cwd=HERE.parent, timeout=timeout, capture_output=True, text=True)
+                              cwd=HERE.parent, timeout=timeout, capture_output=True, text=True, env=env)
     except subprocess.TimeoutExpired:
         return {"system": spec["system"], "size": spec["size"], "error": f"did not finish within {timeout:.0f} s"}
     if proc.returncode != 0 or not out_path.exists():
@@ -96,16 +101,43 @@ def main(argv=None) -> None:
         report["quality"] = trial_quality(rv, a.cache, a.quality_questions)
     runs = []
     systems = a.systems.split(",")
+    caps = {k: int(float(v)) for k, v in (x.split("=") for x in a.caps.split(",") if x)}
+    mins = {k: int(float(v)) for k, v in (x.split("=") for x in a.mins.split(",") if x)}
+    report["settings"]["caps"] = caps
+    report["settings"]["mins"] = mins
+    report["settings"]["tokenize_real_max"] = a.tokenize_real_max
+    tok_rate: dict[str, float] = {}
     for size in a.sizes:
         for system in systems:
+            if size > caps.get(system, size):
+                runs.append({"system": system, "size": size, "skipped": f"not run above {caps[system]:,} passages (--caps)"})
+                report["runs"] = runs
+                continue
+            if size < mins.get(system, 0):
+                continue
+            fits = _fits(runs, system, size)
+            if fits:
+                runs.append({"system": system, "size": size, "skipped": fits})
+                log.info("%s at %d: %s", system, size, fits)
+                report["runs"] = runs
+                continue
             parts = ["bm25", "faiss"]
             if system == "peer" and size > a.peer_bm25_max:
                 parts = ["faiss"]
             spec = {"system": system, "size": size, "real": a.real, "encoder": a.encoder, "cache": str(a.cache), "workdir": str(a.workdir),
-                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system == "qa" and size > 200_000,
-                    "rate": dataclasses.asdict(rate)}
+                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system.startswith("qa") and size > 200_000,
+                    "rate": dataclasses.asdict(rate),
+                    # qa-patched tokenises with the same functions as qa: qa's rate stands in if it has none of its own.
+                    "tokenize_rate": tok_rate.get(system, tok_rate.get("qa")) if size > a.tokenize_real_max else None}
+            if size > a.tokenize_real_max and system not in tok_rate:
+                log.warning("%s at %d: no real tokenising rate measured at or below %d; tokenising for real", system, size, a.tokenize_real_max)
+            env = None
+            if system == "qa-patched":
+                env = {**os.environ, "PYTHONPATH": f"{a.patched_core.resolve()}{os.pathsep}{HERE.parent}"}
             log.info("%s at %d passages ...", system, size)
-            res = run_worker(spec, a.timeout)
+            res = run_worker(spec, a.timeout, env)
+            if "error" not in res and size <= a.tokenize_real_max:
+                tok_rate[system] = res["build"]["split_s"]["tokenize"] / size
             if system == "peer" and parts == ["faiss"]:
                 res["note"] = f"BM25Retriever (rank_bm25) not built above {a.peer_bm25_max:,} passages: see projection"
             runs.append(res)
@@ -117,9 +149,27 @@ def main(argv=None) -> None:
     log.info("done in %.0f s: %s", report["total_s"], a.out / "results.md")
 
 
+def _fits(runs: list[dict], system: str, size: int) -> str:
+    """'' if a run at `size` is projected to fit in available memory, else why not (the machine is shared:
+    an out-of-memory kill could hit someone else's process)."""
+    import psutil
+
+    done = [r for r in runs if r["system"] == system and "memory" in r]
+    if not done:
+        return ""
+    base = max(done, key=lambda r: r["size"])
+    m = base["memory"]
+    projected = m["baseline_rss"] + (m["peak_rss"] - m["baseline_rss"]) * size / base["size"]
+    avail = psutil.virtual_memory().available
+    if projected > 0.9 * avail:
+        return (f"not run: peak RSS projected linearly from {base['size']:,} passages is {projected / 2**30:.1f} GiB, "
+                f"more than 90% of the {avail / 2**30:.1f} GiB available")
+    return ""
+
+
 def _oneline(r: dict) -> str:
-    if "error" in r:
-        return r["error"]
+    if "error" in r or "skipped" in r:
+        return r.get("error") or r["skipped"]
     lat = r["latency"].get("hybrid_with_embedding", {})
     return (f"build {r['build']['total_with_real_encoder_s']:.1f}s (without encoder {r['build']['measured_wall_s'] - r['build']['split_s']['embed']:.1f}s), "
             f"peak {r['memory']['peak_rss'] / 2**30:.2f} GiB, disk {r['disk']['total'] / 2**20:.0f} MiB, "

@@ -46,16 +46,21 @@ class PeerStats:
 
 
 class TimedTokenizer:
-    """jieba.lcut, with the time spent in it added up (picklable, so the retriever can be saved)."""
+    """jieba.lcut (or a stand-in `fn` giving the same tokens), with the time spent in it added up.
+    Pickles as plain jieba.lcut, so the saved retriever is what a tutorial user saves."""
 
-    def __init__(self):
+    def __init__(self, fn=None):
         self.seconds = 0.0
+        self.fn = fn
 
     def __call__(self, text: str) -> list[str]:
         t = time.perf_counter()
-        out = _jieba_cut()(text)
+        out = (self.fn or _jieba_cut())(text)
         self.seconds += time.perf_counter() - t
         return out
+
+    def __getstate__(self):
+        return {"seconds": self.seconds, "fn": None}
 
 
 def embeddings(encoder, query_vectors: dict[str, np.ndarray] | None = None):
@@ -66,6 +71,7 @@ def embeddings(encoder, query_vectors: dict[str, np.ndarray] | None = None):
         def __init__(self):
             self.seconds = 0.0
             self.count = 0
+            self.query_seconds: list[float] = []
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             t = time.perf_counter()
@@ -77,7 +83,10 @@ def embeddings(encoder, query_vectors: dict[str, np.ndarray] | None = None):
         def embed_query(self, text: str) -> list[float]:
             if query_vectors is not None and text in query_vectors:
                 return query_vectors[text].tolist()
-            return encoder.encode([text])[0].tolist()
+            t = time.perf_counter()
+            v = encoder.encode([text])[0]
+            self.query_seconds.append(time.perf_counter() - t)
+            return v.tolist()
 
     return QaEmbeddings()
 
@@ -111,7 +120,7 @@ def documents(passages: Sequence[Passage]):
 
 
 def build(passages: Sequence[Passage], encoder, k: int = 5, directory: Path | None = None,
-          parts: tuple[str, ...] = ("bm25", "faiss")) -> Peer:
+          parts: tuple[str, ...] = ("bm25", "faiss"), tokenizer=None) -> Peer:
     """Build the tutorial pipeline; `parts` can leave out a half that would not finish (then it is None)."""
     from langchain_classic.retrievers import EnsembleRetriever
     from langchain_community.retrievers import BM25Retriever
@@ -121,7 +130,7 @@ def build(passages: Sequence[Passage], encoder, k: int = 5, directory: Path | No
     docs = documents(passages)
     bm25 = store = None
     if "bm25" in parts:
-        tok = TimedTokenizer()
+        tok = TimedTokenizer(tokenizer)
         t = time.perf_counter()
         bm25 = BM25Retriever.from_documents(docs, preprocess_func=tok, k=k)
         stats.tokenize = tok.seconds

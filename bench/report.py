@@ -10,13 +10,13 @@ GiB, MiB = 2**30, 2**20
 def write_all(report: dict, out: Path) -> None:
     (out / "latest.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
     (out / "results.md").write_text(markdown(report), encoding="utf-8")
-    runs = [r for r in report.get("runs", []) if "error" not in r]
+    runs = [r for r in report.get("runs", []) if "build" in r]
     if runs:
         plots(runs, out)
 
 
 def _ok(runs, system):
-    return sorted((r for r in runs if r["system"] == system and "error" not in r), key=lambda r: r["size"])
+    return sorted((r for r in runs if r["system"] == system and "build" in r), key=lambda r: r["size"])
 
 
 def _get(r: dict, *path, default=None):
@@ -72,12 +72,12 @@ def markdown(rep: dict) -> str:
           "| passages | system | total s | embed % | tokenise s | BM25 s | vector index s | write s | passages/s | passages/s without encoder | disk MiB | peak RSS GiB | RSS KiB/passage |",
           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size in sizes:
-        for sysname in ("qa", "peer"):
+        for sysname in ("qa", "qa-patched", "peer"):
             r = _by(runs, sysname, size)
             if r is None:
                 continue
-            if "error" in r:
-                L.append(f"| {_n(size)} | {sysname} | {r['error']} |" + " |" * 11)
+            if "error" in r or "skipped" in r:
+                L.append(f"| {_n(size)} | {sysname} | {r.get('error') or r['skipped']} |" + " |" * 11)
                 continue
             b, sp = r["build"], r["build"]["split_s"]
             L.append(f"| {_n(size)} | {sysname} | {b['total_with_real_encoder_s']:,.1f} | {b['embed_share'] * 100:.1f} | {sp['tokenize']:.2f} | "
@@ -89,9 +89,9 @@ def markdown(rep: dict) -> str:
           "| passages | system | hybrid p50 ms (with embedding) | p95 | QPS | hybrid p50 ms (vector given) | p95 | QPS | keyword only p50 / p95 ms | dense only p50 / p95 ms (vector given) |",
           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size in sizes:
-        for sysname in ("qa", "peer"):
+        for sysname in ("qa", "qa-patched", "peer"):
             r = _by(runs, sysname, size)
-            if r is None or "error" in r:
+            if r is None or "error" in r or "skipped" in r:
                 continue
             lat = r["latency"]
             he, hv, kw, de = (lat.get(k, {}) for k in ("hybrid_with_embedding", "hybrid_vector_given", "keyword_only", "dense_only_vector_given"))
@@ -117,7 +117,7 @@ def ratios(runs, sizes) -> list[str]:
          "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size in sizes:
         a, p = _by(runs, "qa", size), _by(runs, "peer", size)
-        if not a or not p or "error" in a or "error" in p:
+        if not a or not p or "build" not in a or "build" not in p:
             continue
 
         def div(x, y):

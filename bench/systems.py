@@ -28,6 +28,7 @@ class Built:
     keyword: Callable[[str], object] | None
     dense: Callable[[str, np.ndarray | None], object] | None
     handle: object = None
+    query_embed_s: list | None = None  # seconds embedding each query in the 'with embedding' series
 
 
 def build_qa(passages: Sequence[Passage], encoder, directory: Path | None, k: int = 5,
@@ -41,9 +42,15 @@ def build_qa(passages: Sequence[Passage], encoder, directory: Path | None, k: in
         index.save(directory)
         stats.write = time.perf_counter() - t
     qenc = query_encoder or encoder
+    embed_s: list[float] = []
 
     def hybrid(q: str, qvec: np.ndarray | None) -> list[str]:
-        v = qenc.encode([q])[0] if qvec is None else qvec
+        if qvec is None:
+            t = time.perf_counter()
+            v = qenc.encode([q])[0]
+            embed_s.append(time.perf_counter() - t)
+        else:
+            v = qvec
         return [h.passage.doc_id for h in retrieve(index, q, v, k, settings)]
 
     def keyword(q: str):
@@ -56,13 +63,13 @@ def build_qa(passages: Sequence[Passage], encoder, directory: Path | None, k: in
         return index.vectors.search(v, k)
 
     split = {s: getattr(stats, s) for s in ("tokenize", "bm25", "embed", "vector_index", "write")}
-    return Built("qa", split, {"passages": stats.passages, "sentences": stats.sentences}, hybrid, keyword, dense, index)
+    return Built("qa", split, {"passages": stats.passages, "sentences": stats.sentences}, hybrid, keyword, dense, index, embed_s)
 
 
 def build_peer(passages: Sequence[Passage], encoder, directory: Path | None, k: int = 5,
-               query_encoder=None, parts: tuple[str, ...] = ("bm25", "faiss")) -> Built:
+               query_encoder=None, parts: tuple[str, ...] = ("bm25", "faiss"), tokenizer=None) -> Built:
     """The LangChain tutorial pipeline over the same passages and encoder."""
-    p = peer_mod.build(passages, encoder, k=k, directory=directory, parts=parts)
+    p = peer_mod.build(passages, encoder, k=k, directory=directory, parts=parts, tokenizer=tokenizer)
     live = peer_mod.with_embeddings(p, query_encoder or encoder, None, k)
     lookups: dict[str, np.ndarray] = {}
     cached = peer_mod.with_embeddings(peer_mod.Peer(p.bm25, _copy_store(p.faiss), None, p.stats), encoder, lookups, k)
@@ -85,7 +92,8 @@ def build_peer(passages: Sequence[Passage], encoder, directory: Path | None, k: 
     split = {"tokenize": s.tokenize, "bm25": s.bm25, "embed": s.embed, "vector_index": s.vector_index, "write": s.write}
     both = p.bm25 is not None and p.faiss is not None
     return Built("peer", split, {"passages": s.embedded, "sentences": 0}, hybrid if both else None,
-                 p.bm25_search if p.bm25 is not None else None, dense if p.faiss is not None else None, p)
+                 p.bm25_search if p.bm25 is not None else None, dense if p.faiss is not None else None, p,
+                 live.faiss.embedding_function.query_seconds if p.faiss is not None else None)
 
 
 def _copy_store(store):

@@ -35,13 +35,19 @@ class Weights:
     """Sentence-choice and confidence weights, measured on the CMRC 2018 trial set."""
 
     passages: int = 3  # how many top hits to take sentences from
-    rank_penalty: float = 0.08  # per rank below the first hit
+    rank_penalty: float = 0.5  # per rank below the first hit
     type_bonus: float = 0.12  # the sentence holds a phrase of the asked type
     dense: float = 0.25  # times the sentence-question cosine
     unigram: float = 0.5  # a single character says less than a bigram
-    opening_chars: int = 12  # how much of a passage's start names its topic
+    opening_chars: int = 0  # how much of a passage's start names its topic
     # Confidence = cover_weight * passage coverage + (1 - cover_weight) * dense cosine of the best sentence.
     cover_weight: float = 0.8
+    # Answer window: rewards for staying in the chosen sentence, for filling the length budget, for holding a typed phrase.
+    window_own: float = 0.3
+    window_fill: float = 0.3
+    window_type: float = 0.3
+    window_over: float = 1.0  # per max_chars beyond max_chars
+    window_cap: float = 2.0  # times max_chars: never longer
 
 
 W = Weights()
@@ -94,7 +100,7 @@ def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarr
     if confidence < settings.min_confidence:
         return Answer(question, NOT_FOUND, False, [], None, confidence)
     start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(hit, weights.opening_chars),
-                         kind, question, settings.max_answer_chars)
+                         kind, question, settings.max_answer_chars, weights)
     text = hit.passage.text[start:end]
     span = best_span(text, kind, question, _anchors(text, idf)) if kind else None
     cites = [Citation(i + 1, h.passage.doc_id, h.passage.title, h.passage.text, round(h.score, 4),
@@ -139,34 +145,42 @@ def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: Weights)
 
 
 def _window(text: str, s: int, e: int, idf: dict[str, float], topic: set[str], kind: str | None,
-            question: str, max_chars: int) -> tuple[int, int]:
-    """The run of whole clauses, overlapping sentence [s, e), that best covers the question within `max_chars`."""
+            question: str, max_chars: int, weights: Weights = W) -> tuple[int, int]:
+    """The run of whole clauses around the best clause of sentence [s, e) that best covers the question within `max_chars`."""
     clauses = clause_spans(text)
-    toks = [set(char_tokens(text[a:b])) for a, b in clauses]
     inside = [i for i, (a, b) in enumerate(clauses) if a < e and b > s]
     if not inside:
         return s, e
     w = {t: v for t, v in idf.items() if t not in topic} or idf
-    best, best_score = (clauses[inside[0]][0], clauses[inside[0]][1]), float("-inf")
-    for i in range(max(inside[0] - 2, 0), inside[-1] + 1):
+    total = sum(w.values()) or 1.0
+    toks = [set(char_tokens(text[a:b])) for a, b in clauses]
+    core = max(inside, key=lambda i: (sum(v for t, v in w.items() if t in toks[i]), -i))
+    best, best_score = clauses[core], float("-inf")
+    cap = int(max_chars * weights.window_cap)
+    for i in range(core, -1, -1):
+        if clauses[core][1] - clauses[i][0] > cap and i < core:
+            break
         seen: set[str] = set()
-        for j in range(i, min(inside[-1] + 3, len(clauses))):
+        for j in range(i, len(clauses)):
             a, b = clauses[i][0], clauses[j][1]
-            if b - a > max_chars and j > i:
+            if b - a > cap and j > core:
                 break
             seen |= toks[j]
-            covered = sum(v for t, v in w.items() if t in seen)
-            own = sum(min(y, e) - max(x, s) for x, y in clauses[i:j + 1] if y > s and x < e) / max(b - a, 1)
-            score = covered + 0.5 * own + 0.002 * (b - a)
+            if j < core:
+                continue
+            covered = sum(v for t, v in w.items() if t in seen) / total
+            recall = (min(b, e) - max(a, s)) / (e - s)
+            score = (covered + weights.window_own * recall + weights.window_fill * min(b - a, max_chars) / max_chars
+                     - weights.window_over * max(b - a - max_chars, 0) / max_chars)
             if kind and _has_new_span(text[a:b], kind, question):
-                score += 0.3
+                score += weights.window_type
             if score > best_score:
                 best, best_score = (a, b), score
     a, b = best
     while b > a and text[b - 1] in "，,、：:；; ":
         b -= 1
-    if b - a > 2 * max_chars:  # one very long clause: keep the part around the matched words
-        a, b = _clip(text, a, b, w, max_chars)
+    if b - a > cap:  # one very long clause: keep the part around the matched words
+        a, b = _clip(text, a, b, w, cap)
     return a, b
 
 

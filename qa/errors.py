@@ -10,6 +10,14 @@ class InputError(QAError):
     """A source file, record or question that cannot be used."""
 
 
+class UnreadableFileError(InputError):
+    """A file whose bytes cannot be turned into text; a directory load skips it instead of failing."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}")
+        self.reason = reason
+
+
 class IndexNotFoundError(QAError):
     """The index directory does not exist or holds no index."""
 

@@ -10,12 +10,12 @@ import hashlib
 import json
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import InputError
+from .errors import InputError, UnreadableFileError
+from .readers import decode, docx_lines, html_lines, pdf_text
 from .types import Document
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,6 @@ class IngestResult:
     sources: dict[str, str]
 
 
-class UnreadableFileError(InputError):
-    """A file whose bytes cannot be turned into text; a directory load skips it instead of failing."""
-
-    def __init__(self, name: str, reason: str):
-        super().__init__(f"{name}: {reason}")
-        self.reason = reason
-
-
 # ---------------------------------------------------------------- page breaks
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -64,13 +56,13 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 def _word_spans_boundary(a: str, b: str) -> bool:
     """True when a dictionary word runs across the end of `a` into `b` (e.g. "退" + "役军人")."""
-    from .text import _jieba  # the project's one jieba instance, loaded on first use
+    from .text import jieba_tokenizer  # the project's one jieba instance, loaded on first use
 
     if not (_CJK.match(a[-1]) and _CJK.match(b[0])):
         return False
     tail, head = a[-4:], b[:4]
     pos = 0
-    for word in _jieba().cut(tail + head, HMM=False):  # HMM would invent words like "摄图"
+    for word in jieba_tokenizer().cut(tail + head, HMM=False):  # HMM would invent words like "摄图"
         if pos < len(tail) < pos + len(word):
             return True
         pos += len(word)
@@ -106,48 +98,6 @@ def repair_page_breaks(paragraphs: list[str]) -> list[str]:
         else:
             out.append(p)
     return out
-
-
-# ---------------------------------------------------------------- decoding
-
-
-def decode(data: bytes, name: str) -> str:
-    """Bytes -> text: UTF-8 (BOM or not), UTF-16 with BOM, GB18030/GBK, else charset-normalizer's guess.
-
-    Strict UTF-8 and GB18030 are tried first because charset-normalizer guesses
-    wrong on short Chinese. Raises UnreadableFileError rather than return mojibake.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates: list[str | None] = ["utf-16"]
-    elif b"\x00" in data:
-        raise UnreadableFileError(name, "cannot decode: it contains NUL bytes (a binary file, or UTF-16 without a BOM); save it as UTF-8 text")
-    else:
-        candidates = ["utf-8-sig", "gb18030", None]
-    for encoding in candidates:
-        if encoding is None:
-            from charset_normalizer import from_bytes
-
-            best = from_bytes(data).best()
-            if best is None:
-                break
-            text, encoding = str(best), best.encoding
-        else:
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        if _garbage_ratio(text) <= 0.02:
-            return text
-        log.debug("%s decodes as %s but looks like garbage", name, encoding)
-    raise UnreadableFileError(name, "cannot decode: not UTF-8, GB18030/GBK or another known text encoding; save it as UTF-8 text")
-
-
-def _garbage_ratio(text: str) -> float:
-    """Share of characters no text contains: control, private-use, unassigned, replacement."""
-    if not text:
-        return 0.0
-    bad = sum(1 for c in text if (unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs") and c not in "\t\n\r\f\v") or c == "\ufffd")
-    return bad / len(text)
 
 
 # ---------------------------------------------------------------- formats
@@ -204,57 +154,6 @@ def _read_jsonl(text: str, name: str) -> list[tuple[Document, str]]:
     return docs
 
 
-def _html_lines(data: bytes, name: str, stem: str) -> tuple[str, list[str]]:
-    from bs4 import BeautifulSoup, NavigableString
-
-    soup = BeautifulSoup(decode(data, name), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    if soup.title:
-        soup.title.decompose()
-    h1 = soup.find("h1")
-    title = title or (h1.get_text(" ", strip=True) if h1 else "") or stem
-    # Source newlines inside a block mean nothing; block boundaries are the paragraphs.
-    for s in soup.find_all(string=True):
-        if isinstance(s, NavigableString) and not s.find_parent("pre"):
-            s.replace_with(re.sub(r"\s+", " ", str(s)))
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    blocks = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "pre", "section", "article", "header", "footer", "td", "th", "dt", "dd", "figcaption"]
-    for tag in soup.find_all(blocks):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    paras = [ln.strip() for ln in soup.get_text().split("\n") if ln.strip()]
-    return title, [p for p in paras if p != title or paras.count(title) > 1]
-
-
-def _docx_lines(data: bytes) -> list[tuple[str | None, str]]:
-    import io
-
-    import docx
-
-    out: list[tuple[str | None, str]] = []
-    for p in docx.Document(io.BytesIO(data)).paragraphs:
-        style = (p.style.name if p.style is not None else "") or ""
-        if re.fullmatch(r"(?i)heading [1-9]|title", style.strip()) and p.text.strip():
-            out.append((p.text.strip(), ""))
-        else:
-            out.extend((None, ln.strip()) for ln in p.text.split("\n"))
-    return out
-
-
-def _pdf_text(data: bytes, name: str) -> str:
-    import io
-
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted:
-        raise UnreadableFileError(name, "cannot read: the PDF is encrypted; save an unprotected copy")
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
-
-
 def _parse(data: bytes, name: str) -> list[tuple[Document, str]]:
     """A file's bytes -> (document, place) pairs; `name` gives the type, the stem and the source."""
     stem, suffix = Path(name).stem, Path(name).suffix.lower()
@@ -267,11 +166,11 @@ def _parse(data: bytes, name: str) -> list[tuple[Document, str]]:
     else:
         try:  # third-party parsers fail in many ways on broken files; each becomes one actionable error
             if suffix == ".docx":
-                docs = _articles(_docx_lines(data), stem, name, repair=False)
+                docs = _articles(docx_lines(data), stem, name, repair=False)
             elif suffix == ".pdf":
-                docs = _articles(_text_lines(_pdf_text(data, name)), stem, name, repair=True)
+                docs = _articles(_text_lines(pdf_text(data, name)), stem, name, repair=True)
             else:
-                title, paras = _html_lines(data, name, stem)
+                title, paras = html_lines(data, name, stem)
                 docs = [Document(f"{stem}#1", title, "\n".join(paras), name)] if paras else []
         except InputError:
             raise

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # app.py lives at the repo root, beside qa/
 
 import app  # noqa: E402
+from qa import web  # noqa: E402
 from qa.types import NOT_FOUND, Answer, Citation  # noqa: E402
 from qa.web import KnowledgeBase, render_answer, safe_name, stage_upload  # noqa: E402
 
@@ -41,8 +42,8 @@ def assistant(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(assistant):
     """The page on a free port: (demo, url)."""
-    demo = app.create_app(assistant)
-    _, url, _ = app.launch(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    demo = web.create_app(assistant)
+    _, url, _ = web.launch(demo, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
     yield demo, url
     demo.close()
 
@@ -71,7 +72,7 @@ def test_api_ask_returns_the_answer_dict(served):
 def test_concurrent_questions_are_all_answered(served):
     from gradio_client import Client
 
-    questions = app.EXAMPLES + app.EXAMPLES[:2]
+    questions = web.EXAMPLES + web.EXAMPLES[:2]
     clients = [Client(served[1], verbose=False) for _ in questions]
     with ThreadPoolExecutor(len(questions)) as pool:
         results = list(pool.map(lambda cq: cq[0].predict(cq[1], api_name="/ask"), zip(clients, questions)))
@@ -210,12 +211,12 @@ def test_safe_name(name, safe):
 
 # -- starting the app ----------------------------------------------------------------------------
 def test_open_assistant_builds_a_missing_index(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="qa.app")
-    a = app.open_assistant(tmp_path / "index", CORPUS, model="hash:64")
+    caplog.set_level(logging.INFO, logger="qa.web")
+    a = web.open_assistant(tmp_path / "index", CORPUS, model="hash:64")
     assert a.manifest.documents == 6 and (tmp_path / "index" / "manifest.json").exists()
     assert "building index from" in caplog.text
     caplog.clear()
-    assert app.open_assistant(tmp_path / "index", CORPUS).manifest.encoder == "hash:64"  # opens with the index's own
+    assert web.open_assistant(tmp_path / "index", CORPUS).manifest.encoder == "hash:64"  # opens with the index's own
     assert "building index" not in caplog.text
 
 

@@ -14,11 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import app  # noqa: E402
+from qa import web  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-QUESTION = app.EXAMPLES[0]
+QUESTION = web.EXAMPLES[0]
 MARKUP_ARTICLE = (
     "# 企鹅合唱团在哈尔滨演出\n\n"
     "企鹅合唱团于2025年1月在哈尔滨冰雪大世界演出。<script>window.__pwned=1</script>"
@@ -34,20 +34,15 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    """The page over a fresh index of the bundled corpus plus an article full of markup: (url, assistant)."""
+    """The page over a fresh index of the bundled corpus: (url, assistant)."""
     from qa import Assistant
 
-    tmp = tmp_path_factory.mktemp("browser")
-    assistant = Assistant.build(ROOT / "corpus", tmp / "index", model=None)
-    demo = app.create_app(assistant)
-    article = tmp / "markup.txt"
-    article.write_text(MARKUP_ARTICLE, encoding="utf-8")
-    ok, message = demo.qa_knowledge_base.upload([str(article)])
-    assert ok, message
+    assistant = Assistant.build(ROOT / "corpus", tmp_path_factory.mktemp("browser") / "index", model=None)
+    demo = web.create_app(assistant)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    _, url, _ = app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    _, url, _ = web.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     yield url, assistant
     demo.close()
 
@@ -78,6 +73,7 @@ def open_page(driver, url: str) -> None:
     driver.get(url)
     WebDriverWait(driver, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea").is_displayed())
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.fonts.status") == "loaded")
+    time.sleep(1)  # a person reads the page before typing; a freshly started browser is still busy meanwhile
 
 
 def ask(driver, question: str) -> tuple[object, float]:
@@ -96,9 +92,19 @@ def ask(driver, question: str) -> tuple[object, float]:
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#qa-chat .qa-reply")) > replies
     )
     elapsed = time.perf_counter() - start
-    reply = driver.find_elements(By.CSS_SELECTOR, "#qa-chat .qa-reply")[-1]
-    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", reply)
-    return reply, elapsed
+    return driver.find_elements(By.CSS_SELECTOR, "#qa-chat .qa-reply")[-1], elapsed
+
+
+def show_latest_exchange(driver) -> None:
+    """Scroll the chat so the latest question and its reply are in view, with the page header."""
+    time.sleep(0.5)  # let the reply finish painting (and the chat's own autoscroll) first
+    driver.execute_script(
+        "const rows = document.querySelectorAll('#qa-chat .user-row');"
+        "const row = rows[rows.length - 1], log = row && row.closest('[role=log]');"
+        "if (log) log.scrollTop += row.getBoundingClientRect().top - log.getBoundingClientRect().top - 40;"
+        "window.scrollTo(0, 0);"
+    )
+    time.sleep(0.2)
 
 
 def test_example_question_shows_marked_answer_and_source(page, browser):
@@ -108,13 +114,7 @@ def test_example_question_shows_marked_answer_and_source(page, browser):
     expected = assistant.ask(QUESTION)
     open_page(browser, url)
     reply, elapsed = ask(browser, QUESTION)
-    others = [ask(browser, q)[1] for q in app.EXAMPLES[1:]]
-    timings = f"enter -> reply: {elapsed:.2f} s for {QUESTION}; then {', '.join(f'{t:.2f}' for t in others)} s for the other examples"
-    print("\n" + timings)
-    (ARTIFACTS / "enter_to_reply.txt").write_text(timings + "\n")
-    reply = browser.find_elements(By.CSS_SELECTOR, "#qa-chat .qa-reply")[0]
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", reply)
-    time.sleep(0.5)  # let the reply finish painting before the screenshot
+    show_latest_exchange(browser)
     browser.save_screenshot(str(ARTIFACTS / "chat.png"))
 
     answer = reply.find_element(By.CSS_SELECTOR, ".qa-answer")
@@ -123,27 +123,43 @@ def test_example_question_shows_marked_answer_and_source(page, browser):
     assert marks and marks[0].is_displayed() and marks[0].text == expected.span_text
     first_source = reply.find_element(By.CSS_SELECTOR, ".qa-source-title")
     assert first_source.is_displayed() and "送温暖" in first_source.text
-    assert elapsed < 10
     (ROOT / "docs").mkdir(exist_ok=True)
     browser.save_screenshot(str(ROOT / "docs" / "screenshot.png"))
 
+    others = [ask(browser, q)[1] for q in web.EXAMPLES[1:]]
+    timings = f"enter -> reply: {elapsed:.2f} s for {QUESTION}; then {', '.join(f'{t:.2f}' for t in others)} s for the other examples"
+    print("\n" + timings)
+    (ARTIFACTS / "enter_to_reply.txt").write_text(timings + "\n")
+    assert max(elapsed, *others) < 10
 
-def test_article_markup_is_shown_as_text_and_never_runs(page, browser):
+
+def test_article_markup_is_shown_as_text_and_never_runs(page, browser, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    url, _ = page
+    url, assistant = page
+    article = tmp_path / "markup.txt"
+    article.write_text(MARKUP_ARTICLE, encoding="utf-8")
     open_page(browser, url)
+
+    # Add the article the way a person does: the knowledge-base tab's upload and button.
+    browser.find_element(By.XPATH, "//button[@role='tab'][contains(., '知识库')]").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "qa-add").is_displayed())
+    browser.find_element(By.CSS_SELECTOR, "#qa-upload input[type=file]").send_keys(str(article))
+    WebDriverWait(browser, 20).until(lambda d: "markup.txt" in d.find_element(By.ID, "qa-upload").text)
+    browser.find_element(By.ID, "qa-add").click()
+    status = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-kb-status .qa-status-ok"))
+    assert "markup#1" in status.text
+    WebDriverWait(browser, 10).until(lambda d: "企鹅合唱团在哈尔滨演出" in d.find_element(By.ID, "qa-documents").text)
+    browser.save_screenshot(str(ARTIFACTS / "knowledge_base.png"))
+
+    browser.find_element(By.XPATH, "//button[@role='tab'][contains(., '问答')]").click()
     reply, _ = ask(browser, "企鹅合唱团在哪里演出")
-    time.sleep(0.5)
+    show_latest_exchange(browser)
     browser.save_screenshot(str(ARTIFACTS / "markup.png"))
     text = reply.text
     assert "企鹅合唱团" in text
     assert "<script>window.__pwned=1</script>" in text and 'onerror="window.__pwned=2"' in text, text
     assert browser.execute_script("return window.__pwned") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat script, #qa-chat img[src='x']")
-
-    browser.find_element(By.XPATH, "//button[@role='tab'][contains(., '知识库')]").click()
-    time.sleep(1)
-    browser.save_screenshot(str(ARTIFACTS / "knowledge_base.png"))
-    assert "企鹅合唱团在哈尔滨演出" in browser.find_element(By.TAG_NAME, "body").text
-    assert browser.execute_script("return window.__pwned") is None
+    assistant.delete("markup#1")
