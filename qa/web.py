@@ -13,8 +13,8 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import IndexNotFoundError, InputError, QAError
 from .types import NOT_FOUND, Answer, Citation
@@ -30,19 +30,20 @@ SHOWN_SOURCES = 3
 
 CSS = """
 .qa-reply { line-height: 1.6; }
-.qa-answer { font-size: 1.05em; margin: 0 0 .3em 0; }
-.qa-answer mark { background: #ffe58a; color: inherit; padding: 0 .15em; border-radius: 3px; font-weight: 600; }
-.qa-meta { color: #777; font-size: .85em; margin: .2em 0 .3em 0; }
-.qa-sources-head { font-weight: 600; color: #555; }
-.qa-source { border-left: 3px solid #d0d7de; padding: .1em 0 .1em .7em; margin: .35em 0; }
-.qa-source:first-of-type { border-left-color: #f0b400; }
+.qa-answer { font-size: 1.05em; margin: 0 0 .2em 0; }
+.qa-reply mark { background: #fff1b8; color: #1f2328; padding: 0 .1em; border-radius: 3px; }
+.qa-answer mark { background: #ffd95a; font-weight: 600; }
+.qa-meta, .qa-rank, .qa-score, .qa-docid { color: var(--body-text-color-subdued); }
+.qa-meta { font-size: .85em; margin: .2em 0 .3em 0; }
+.qa-sources-head { font-weight: 600; }
+.qa-source { border-left: 3px solid var(--border-color-primary); padding: .1em 0 .1em .7em; margin: .35em 0; }
+.qa-sources > .qa-source:first-child { border-left-color: #f0b400; }
 .qa-source-title { font-weight: 600; }
-.qa-rank { display: inline-block; min-width: 1.5em; color: #888; }
-.qa-score, .qa-docid { color: #888; font-weight: normal; font-size: .85em; margin-left: .5em; }
-.qa-passage { font-size: .92em; color: #333; }
-.qa-passage mark { background: #fff3c4; color: inherit; }
-.qa-reply details summary { cursor: pointer; color: #0969da; font-size: .85em; }
-.qa-notfound { color: #8a6d3b; }
+.qa-rank { display: inline-block; min-width: 1.5em; }
+.qa-score, .qa-docid { font-weight: normal; font-size: .85em; margin-left: .5em; }
+.qa-passage { font-size: .92em; }
+.qa-reply details summary { cursor: pointer; color: var(--link-text-color); font-size: .85em; }
+.qa-notfound .qa-answer { color: #b54708; }
 .qa-error { color: #b42318; }
 .qa-status-ok { color: #1a7f37; }
 .qa-status-err { color: #b42318; font-weight: 600; }
@@ -62,14 +63,13 @@ def _valid(span: tuple[int, int] | list[int] | None, n: int) -> tuple[int, int] 
     return (start, end) if start < end else None
 
 
-def marked(text: str, span: tuple[int, int] | None, tag_class: str = "") -> str:
+def marked(text: str, span: tuple[int, int] | None) -> str:
     """`text` escaped, with `span` (character offsets in the original text) wrapped in <mark>."""
     span = _valid(span, len(text))
     if span is None:
         return _text(text)
     s, e = span
-    cls = f' class="{tag_class}"' if tag_class else ""
-    return f"{_text(text[:s])}<mark{cls}>{_text(text[s:e])}</mark>{_text(text[e:])}"
+    return f"{_text(text[:s])}<mark>{_text(text[s:e])}</mark>{_text(text[e:])}"
 
 
 def _excerpt(text: str, span: tuple[int, int] | None) -> tuple[str, bool]:
@@ -114,7 +114,7 @@ def render_answer(a: Answer) -> str:
     return (
         f'<div class="qa-reply"><p class="qa-answer">{marked(a.answer, a.span)}</p>'
         f'<div class="qa-meta"><span class="qa-sources-head">来源</span> · 置信度 {a.confidence:.2f}</div>'
-        f'{sources}</div>'
+        f'<div class="qa-sources">{sources}</div></div>'
     )
 
 
@@ -310,7 +310,7 @@ def create_app(assistant_or_index_dir, corpus_dir=None):
         except QAError as e:
             raise gr.Error(str(e)) from None
 
-    private = dict(api_visibility="private")
+    private = {"api_visibility": "private"}
     with gr.Blocks(title="qa · 文章问答", analytics_enabled=False) as demo:
         gr.Markdown("## 文章问答 · Q&A over your articles\n答案摘自知识库中的文章，并列出出处。")
         with gr.Tab("问答 Chat"):
@@ -352,6 +352,7 @@ def create_app(assistant_or_index_dir, corpus_dir=None):
                     del_btn = gr.Button("删除", variant="stop")
             status = gr.HTML("", elem_id="qa-kb-status")
             table = gr.Dataframe(value=kb.rows(), headers=["标题", "id", "段落", "来源文件"], interactive=False,
+                                 datatype=["str", "str", "number", "str"],  # shown as text, never as HTML
                                  wrap=True, label="已收录的文章", elem_id="qa-documents")
             outputs = [status, table, doc_pick, facts]
             add_btn.click(on_upload, [uploads], [*outputs, uploads], **private)

@@ -15,15 +15,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # app.py lives at the repo root, beside qa/
 
-import app  # noqa: E402
-from qa import web  # noqa: E402
-from qa.types import NOT_FOUND, Answer, Citation  # noqa: E402
-from qa.web import KnowledgeBase, render_answer, safe_name, stage_upload  # noqa: E402
+import app
+from qa import web
+from qa.types import NOT_FOUND, Answer, Citation
+from qa.web import KnowledgeBase, render_answer, safe_name, stage_upload
 
 CORPUS = ROOT / "corpus"
 QUESTION = "何时启动送温暖行动"
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*"),  # gradio's queue vs pandas 3
+]
 
 
 def free_port() -> int:

@@ -1,26 +1,27 @@
 """A person at the page: headless Chromium asks the example question and an article's markup stays text.
 
-Screenshots go to tests/artifacts/ (gitignored); the chat one also to docs/screenshot.png for the README.
+Screenshots go to tests/artifacts/ (gitignored); the chat one also to docs/screenshot.png for the README
+when that is missing or QA_UPDATE_SCREENSHOT=1. Prints the time from pressing enter to the reply.
 """
 from __future__ import annotations
 
+import os
 import socket
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from qa import web
 
-from qa import web  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "tests" / "artifacts"
+README_SCREENSHOT = ROOT / "docs" / "screenshot.png"  # refreshed with QA_UPDATE_SCREENSHOT=1
 QUESTION = web.EXAMPLES[0]
 MARKUP_ARTICLE = (
-    "# 企鹅合唱团在哈尔滨演出\n\n"
+    '# 企鹅合唱团在哈尔滨演出<img src=y onerror="window.__pwned=3">\n\n'
     "企鹅合唱团于2025年1月在哈尔滨冰雪大世界演出。<script>window.__pwned=1</script>"
     '<img src=x onerror="window.__pwned=2">\n'
 )
@@ -28,6 +29,7 @@ MARKUP_ARTICLE = (
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*"),  # gradio's queue vs pandas 3
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (apt-get install chromium chromium-driver)"),
 ]
 
@@ -123,8 +125,9 @@ def test_example_question_shows_marked_answer_and_source(page, browser):
     assert marks and marks[0].is_displayed() and marks[0].text == expected.span_text
     first_source = reply.find_element(By.CSS_SELECTOR, ".qa-source-title")
     assert first_source.is_displayed() and "送温暖" in first_source.text
-    (ROOT / "docs").mkdir(exist_ok=True)
-    browser.save_screenshot(str(ROOT / "docs" / "screenshot.png"))
+    if os.environ.get("QA_UPDATE_SCREENSHOT") or not README_SCREENSHOT.exists():
+        README_SCREENSHOT.parent.mkdir(exist_ok=True)
+        browser.save_screenshot(str(README_SCREENSHOT))
 
     others = [ask(browser, q)[1] for q in web.EXAMPLES[1:]]
     timings = f"enter -> reply: {elapsed:.2f} s for {QUESTION}; then {', '.join(f'{t:.2f}' for t in others)} s for the other examples"
@@ -146,12 +149,13 @@ def test_article_markup_is_shown_as_text_and_never_runs(page, browser, tmp_path)
     browser.find_element(By.XPATH, "//button[@role='tab'][contains(., '知识库')]").click()
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "qa-add").is_displayed())
     browser.find_element(By.CSS_SELECTOR, "#qa-upload input[type=file]").send_keys(str(article))
-    WebDriverWait(browser, 20).until(lambda d: "markup.txt" in d.find_element(By.ID, "qa-upload").text)
+    WebDriverWait(browser, 20).until(lambda d: "markup" in d.find_element(By.ID, "qa-upload").text)  # name, size shown
     browser.find_element(By.ID, "qa-add").click()
     status = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-kb-status .qa-status-ok"))
     assert "markup#1" in status.text
-    WebDriverWait(browser, 10).until(lambda d: "企鹅合唱团在哈尔滨演出" in d.find_element(By.ID, "qa-documents").text)
+    WebDriverWait(browser, 10).until(lambda d: "企鹅合唱团在哈尔滨演出<img src=y" in d.find_element(By.ID, "qa-documents").text)
     browser.save_screenshot(str(ARTIFACTS / "knowledge_base.png"))
+    assert browser.execute_script("return window.__pwned") is None
 
     browser.find_element(By.XPATH, "//button[@role='tab'][contains(., '问答')]").click()
     reply, _ = ask(browser, "企鹅合唱团在哪里演出")
@@ -161,5 +165,5 @@ def test_article_markup_is_shown_as_text_and_never_runs(page, browser, tmp_path)
     assert "企鹅合唱团" in text
     assert "<script>window.__pwned=1</script>" in text and 'onerror="window.__pwned=2"' in text, text
     assert browser.execute_script("return window.__pwned") is None
-    assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat script, #qa-chat img[src='x']")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat script, img[src='x'], img[src='y']")
     assistant.delete("markup#1")
