@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -11,7 +12,7 @@ import numpy as np
 from .answer import answer_question
 from .chunk import chunk_documents
 from .config import Manifest, Settings
-from .encoders import Encoder, load_encoder
+from .encoders import Encoder, canonical_name, load_encoder
 from .errors import InputError
 from .index import BuildStats, DocInfo, Index
 from .ingest import load_documents
@@ -34,7 +35,7 @@ class Assistant:
         self.index_dir = Path(index)
         self._index = Index.load(self.index_dir)
         # The manifest is checked before a model is loaded: a mismatch fails fast.
-        self._index.manifest.check(model or (encoder.name if encoder else self._index.manifest.encoder), self.index_dir)
+        self._index.manifest.check(canonical_name(model) if model else (encoder.name if encoder else self._index.manifest.encoder), self.index_dir)
         self.encoder = encoder or load_encoder(model or self._index.manifest.encoder)
         self._write_lock = threading.Lock()
         self.last_build: BuildStats | None = None
@@ -87,9 +88,23 @@ class Assistant:
     def documents(self) -> list[DocInfo]:
         return self._index.documents()
 
-    def add(self, paths: str | Path | Sequence[str | Path], progress: bool = False) -> list[str]:
-        """Add the documents of `paths` without re-embedding the rest; a document whose id exists is replaced."""
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: the encoder, jieba and its
+        part-of-speech tagger (the first question of each kind takes seconds otherwise)."""
+        for question in ("何时启动送温暖行动", "活动在哪里举行", "谁参加了活动", "有多少人参加"):
+            self.ask(question)
+
+    def add(self, paths: str | Path | Sequence[str | Path], progress: bool = False, sources: Sequence[str] | None = None) -> list[str]:
+        """Add the documents of `paths` without re-embedding the rest; a document whose id exists is replaced.
+
+        `sources` (one per path) is what the index records as each document's source, e.g. an
+        upload's original file name instead of its temporary copy.
+        """
         result = load_documents(paths, progress=progress)
+        if sources is not None:
+            paths_list = [paths] if isinstance(paths, (str, Path)) else list(paths)
+            label = {str(Path(p)): s for p, s in zip(paths_list, sources)}
+            result = replace(result, documents=[replace(d, source=label.get(str(Path(d.source)), d.source)) for d in result.documents])
         if not result.documents:
             raise InputError(f"no documents could be read from {paths}: " + "; ".join(f"{s.path}: {s.reason}" for s in result.skipped))
         with self._write_lock:

@@ -111,6 +111,12 @@ class HashingEncoder:
         return _normalise(out) if len(texts) else out
 
 
+def canonical_name(name: str | None) -> str:
+    """The name an encoder records in a manifest (`hash` is `hash:256`)."""
+    name = name or DEFAULT_MODEL
+    return "hash:256" if name == "hash" else name
+
+
 def load_encoder(name: str | None = None, allow_download: bool | None = None) -> Encoder:
     """The encoder called `name`: the default USE, `hash[:DIM]` (tests), or a sentence-transformers name or path."""
     name = name or DEFAULT_MODEL

@@ -201,7 +201,7 @@ class KnowledgeBase:
         batch = Path(tempfile.mkdtemp(prefix="batch-", dir=self.area))
         try:
             staged = [stage_upload(path, name, batch, self.max_mb) for path, name in items]
-            ids = self.assistant.add(staged)
+            ids = self.assistant.add(staged, sources=[safe_name(name) for _, name in items])
         except QAError as e:
             log.warning("upload rejected: %s", e)
             return False, f"上传失败，知识库未改动：{e}"
@@ -253,13 +253,11 @@ def open_assistant(index_dir: str | Path, corpus_dir: str | Path | None = None, 
 
 
 def warm_up(assistant) -> None:
-    """Ask the examples now: the first questions of each kind load the tokenizer, the part-of-speech
-    tagger and the model (seconds), which should not be a visitor's wait."""
-    for question in (*EXAMPLES, "活动在哪里举行"):
-        try:
-            assistant.ask(question)
-        except QAError as e:
-            log.warning("warm-up question %r failed: %s", question, e)
+    """Load the model, tokenizer and tagger now, not on a visitor's first question (seconds)."""
+    try:
+        assistant.warm_up()
+    except QAError as e:
+        log.warning("warm-up failed: %s", e)
 
 
 def create_app(assistant_or_index_dir, corpus_dir=None):
