@@ -3,11 +3,11 @@
 1. Every sentence of the top passages is scored by the question's character
    uni/bigrams it contains, each weighted by corpus IDF times passage-local IDF
    (a word in every sentence of the passage says nothing about which one
-   answers). Words of the passage's topic (its title and opening phrase) are
-   left out: they match every sentence, so they would only reward long ones.
-   Small bonuses go to sentences that hold a phrase of the asked type (a date
-   for 何时, ...), to dense similarity with the question, and to the better
-   ranked passage.
+   answers). Words of the passage's topic (its title) are left out: they
+   match every sentence, so they would only reward long ones. Small bonuses go
+   to sentences that hold a phrase of the asked type (a date for 何时, ...), to
+   dense similarity with the question, to the better ranked document, and to
+   an article's lead when the question only names its topic.
 2. The shown answer is the window of whole clauses around that sentence that
    best covers the question, up to `Settings.max_answer_chars`: long
    sentences are trimmed to their densest clauses, short ones widened with a
@@ -25,8 +25,8 @@ import numpy as np
 
 from .config import Settings
 from .index import Index
-from .spans import REGEX_KINDS, best_span, candidate_spans, question_type
-from .text import char_tokens, clause_spans, normalize
+from .spans import REGEX_KINDS, best_span, has_span, question_type
+from .text import char_tokens, clause_spans, normalize, strip_question_words
 from .types import NOT_FOUND, Answer, Citation, Hit
 
 
@@ -35,16 +35,18 @@ class Weights:
     """Sentence-choice and confidence weights, measured on the CMRC 2018 trial set."""
 
     passages: int = 3  # how many top hits to take sentences from
-    rank_penalty: float = 0.5  # per rank below the first hit
+    rank_penalty: float = 0.5  # per document rank below the first hit's
     type_bonus: float = 0.12  # the sentence holds a phrase of the asked type
     dense: float = 0.25  # times the sentence-question cosine
+    lead_bonus: float = 0.3  # the article's opening sentences, for questions only about its topic
+    lead_chars: int = 60
     unigram: float = 0.5  # a single character says less than a bigram
-    opening_chars: int = 0  # how much of a passage's start names its topic
     # Confidence = cover_weight * passage coverage + (1 - cover_weight) * dense cosine of the best sentence.
     cover_weight: float = 0.8
+    cover_power: float = 2.0
     # Answer window: rewards for staying in the chosen sentence, for filling the length budget, for holding a typed phrase.
-    window_own: float = 0.3
-    window_fill: float = 0.3
+    window_own: float = 2.0
+    window_fill: float = 0.15
     window_type: float = 0.3
     window_over: float = 1.0  # per max_chars beyond max_chars
     window_cap: float = 2.0  # times max_chars: never longer
@@ -68,38 +70,41 @@ def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarr
     q_toks = list(dict.fromkeys(char_tokens(question, query=True)))
     if not hits or not q_toks:
         return Answer(question, NOT_FOUND, False)
-    idf = dict(zip(q_toks, index.chars.idf(q_toks).tolist()))
-    for t in q_toks:
-        if len(t) == 1:
-            idf[t] *= weights.unigram
+    raw_idf = dict(zip(q_toks, index.chars.idf(q_toks).tolist()))
+    idf = {t: v * (weights.unigram if len(t) == 1 else 1.0) for t, v in raw_idf.items()}
     kind = question_type(question)
     q = qvec.astype(np.float32).ravel() if qvec is not None else None
 
     best: _Sentence | None = None
     best_dense = 0.0
+    # The penalty is by document rank: passages of one article compete on their sentences alone.
+    doc_rank = {d: i for i, d in enumerate(dict.fromkeys(h.passage.doc_id for h in hits))}
     for rank, hit in enumerate(hits[: weights.passages]):
         spans, vecs = index.sentences_of(hit.pid)
         if not len(spans):
             continue
         text = hit.passage.text
         sents = [set(char_tokens(text[s:e])) for s, e in spans.tolist()]
-        w = _weights(idf, sents, _topic(hit, weights.opening_chars))
+        topic = _topic(question, q_toks, hit.passage.title)
+        w = _weights(idf, sents, topic)
         total = sum(w.values()) or 1.0
+        # A question only about the article's topic (什么是X; when did <headline> happen) is answered by its lead.
+        lead = weights.lead_bonus if hit.passage.position == 0 and topic >= set(q_toks) else 0.0
         dense = vecs.astype(np.float32) @ q if q is not None else np.zeros(len(spans), np.float32)
         for (s, e), toks, d in zip(spans.tolist(), sents, dense.tolist()):
             cover = sum(v for t, v in w.items() if t in toks) / total
             typed = weights.type_bonus if kind and _has_new_span(text[s:e], kind, question) else 0.0
-            score = cover + typed + weights.dense * d - weights.rank_penalty * rank
+            score = cover + typed + weights.dense * d - weights.rank_penalty * doc_rank[hit.passage.doc_id] + (lead if s < weights.lead_chars else 0.0)
             if best is None or score > best.score:
                 best, best_dense = _Sentence(rank, s, e, score, cover), d
 
     if best is None:
         return Answer(question, NOT_FOUND, False)
     hit = hits[best.rank]
-    confidence = _confidence(idf, hit, best_dense, weights)
+    confidence = _confidence(raw_idf, hit, best_dense, weights)
     if confidence < settings.min_confidence:
         return Answer(question, NOT_FOUND, False, [], None, confidence)
-    start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(hit, weights.opening_chars),
+    start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(question, q_toks, hit.passage.title),
                          kind, question, settings.max_answer_chars, weights)
     text = hit.passage.text[start:end]
     span = best_span(text, kind, question, _anchors(text, idf)) if kind else None
@@ -108,9 +113,20 @@ def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarr
     return Answer(question, text, True, cites, span, confidence)
 
 
-def _topic(hit: Hit, opening_chars: int) -> set[str]:
-    """Tokens of what the passage is about: its title and its opening phrase."""
-    return set(char_tokens(hit.passage.title)) | set(char_tokens(hit.passage.text[:opening_chars]))
+def _topic(question: str, q_toks: list[str], title: str) -> set[str]:
+    """The question's tokens that only name the passage's topic (its title).
+
+    Characters of the question that belong to a bigram of the title are blanked
+    out before tokenising, so tokens that straddle the topic and the next word
+    (严长寿的 -> 寿的) go too: they would match wherever the topic is followed by 的.
+    """
+    title_bigrams = {t for t in char_tokens(title) if len(t) == 2}
+    norm = strip_question_words(normalize(question))
+    masked = list(norm)
+    for i in range(len(norm) - 1):
+        if norm[i:i + 2] in title_bigrams:
+            masked[i] = masked[i + 1] = " "
+    return set(q_toks) - set(char_tokens("".join(masked)))
 
 
 def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> dict[str, float]:
@@ -129,17 +145,19 @@ def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> d
 
 
 def _has_new_span(text: str, kind: str, question: str) -> bool:
-    if kind not in REGEX_KINDS:
-        return False
-    q = normalize(question)
-    norm = normalize(text)
-    return any(norm[s:e] not in q for s, e, _ in candidate_spans(text, kind))
+    # Only regex-found types: tagging every sentence with jieba.posseg would cost more than the bonus is worth.
+    return kind in REGEX_KINDS and has_span(text, kind, question)
 
 
 def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: Weights) -> float:
-    """How much of the question the passage (with its title) covers, IDF weighted, blended with dense similarity."""
+    """How much of the question the passage (with its title) covers, blended with dense similarity.
+
+    Tokens weigh IDF squared: a question about a name the corpus never
+    mentions should fail on that name, however many common words match.
+    """
     toks = set(char_tokens(f"{hit.passage.title}\n{hit.passage.text}"))
-    cover = sum(v for t, v in idf.items() if t in toks) / (sum(idf.values()) or 1.0)
+    w = {t: v ** weights.cover_power for t, v in idf.items()}
+    cover = sum(v for t, v in w.items() if t in toks) / (sum(w.values()) or 1.0)
     c = weights.cover_weight * cover + (1.0 - weights.cover_weight) * max(dense, 0.0)
     return float(min(max(c, 0.0), 1.0))
 

@@ -143,6 +143,34 @@ def eval_(dataset: str, model: str | None, k: int, compare: bool, rebuild: bool,
 
 
 @main.command()
+@click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
+@MODEL_OPTION
+@click.option("--keep", default=0.98, show_default=True, type=click.FloatRange(0.5, 1.0),
+              help="Share of answerable questions that must stay found.")
+def calibrate(dataset: str, model: str | None, keep: float) -> None:
+    """Choose the abstention threshold (Settings.min_confidence) on a SQuAD-style set.
+
+    Positives: each question over the full set. Negatives: the same question with its own
+    article removed from the results, so the index no longer holds the answer.
+    """
+    import numpy as np
+
+    from .answer import calibrate_threshold
+    from .config import Settings
+    from .evaluate import calibration_confidences, eval_index
+
+    settings = Settings.from_env(model=model)
+    assistant, questions = eval_index(Path(dataset), settings)
+    pos, neg = calibration_confidences(assistant, questions)
+    click.echo("| keep target | threshold | answerable found | unanswerable rejected |\n|---|---|---|---|")
+    for target in sorted({0.95, 0.97, 0.98, 0.99, keep}):
+        t = calibrate_threshold(pos, neg, target)
+        click.echo(f"| {target:.2f} | {t:.3f} | {np.mean(np.array(pos) >= t):.3f} | {np.mean(np.array(neg) < t):.3f} |")
+    click.echo(f"\nthreshold for keep={keep:.2f}: {calibrate_threshold(pos, neg, keep):.3f} "
+               f"(now {settings.min_confidence}; set QA_MIN_CONFIDENCE or Settings.min_confidence)")
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @INDEX_OPTION
 def add(paths: tuple[str, ...], index_dir: str) -> None:

@@ -36,7 +36,7 @@ class Settings:
     max_answer_chars: int = 85
     # Below this answer confidence, `found` is False. Calibrated by
     # `qa calibrate` on the trial set (see README); not tuned by hand.
-    min_confidence: float = 0.35
+    min_confidence: float = 0.34
     max_question_chars: int = 1000
     batch_size: int = 32
     # Upload guard for the page and `qa add`.

@@ -162,3 +162,22 @@ def evaluate(assistant, questions: list[Question], k: int = 5, progress: bool = 
         p95_ms=float(np.percentile(times, 95) * 1000) if times else 0.0,
         misses=misses,
     )
+
+
+def calibration_confidences(assistant, questions: list[Question], k: int = 5, progress: bool = True) -> tuple[list[float], list[float]]:
+    """Answer confidences for questions the index can answer, and for the same questions with
+    their own article removed (so the index no longer holds the answer): the data for the threshold."""
+    from tqdm.auto import tqdm
+
+    from .answer import answer_question
+    from .retrieve import retrieve
+
+    index, s = assistant._index, assistant.settings
+    positives, negatives = [], []
+    for q in tqdm(questions, desc="calibrating", unit="q", disable=not progress, leave=False):
+        qvec = assistant.embed_query(q.text)
+        hits = retrieve(index, q.text, qvec, 2 * k, s)
+        positives.append(answer_question(q.text, hits[:k], index, qvec, s).confidence)
+        others = [h for h in hits if h.passage.doc_id != q.doc_id][:k]
+        negatives.append(answer_question(q.text, others, index, qvec, s).confidence)
+    return positives, negatives

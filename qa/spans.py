@@ -45,7 +45,8 @@ _QUANTITY = re.compile(rf"(?:约|近|超过|逾|共|达|第)?{_NUM}(?:多|余|�
 _ORG_SUFFIX = re.compile(
     r"(?:公司|集团|大学|学院|学校|中学|研究院|研究所|委员会|工会|协会|学会|联合会|基金会|银行|医院|政府|法院|部|局|厅|署|办公室|中心|俱乐部|乐团|电视台|报社|出版社|组织|队)$"
 )
-_NOT_IN_NAME = ("x", "p", "u", "uj", "ul", "c", "r", "m", "eng", "d", "f", "q", "y", "zg")
+# Single characters that end a name rather than continue it (李明在 -> 李明).
+_NOT_IN_NAME = set("的了是在和与及或被把将也都就而之其于对从以由为着过吗呢吧等说曾已又还并向给跟同")
 # Types found by regex are cheap enough to test every sentence for; tagged ones only the chosen answer.
 REGEX_KINDS = (TIME, NUMBER)
 _POS_OF = {PERSON: ("nr",), PLACE: ("ns",), ORG: ("nt",)}
@@ -80,7 +81,7 @@ def tagged(text: str) -> list[tuple[int, int, str]]:
     for w in _posseg().cut(normalize(text), HMM=False):
         s, e = pos, pos + len(w.word)
         pos = e
-        if out and out[-1][2] == "nr" and out[-1][1] - out[-1][0] + (e - s) <= 3 and e - s == 1 and w.flag not in _NOT_IN_NAME:
+        if out and out[-1][2] == "nr" and out[-1][1] - out[-1][0] + (e - s) <= 3 and e - s == 1 and w.flag not in ("x", "m", "eng") and w.word not in _NOT_IN_NAME:
             out[-1] = (out[-1][0], e, "nr")
         elif out and w.flag.startswith("nr") and len(out) >= 2 and text[out[-1][0]:out[-1][1]] == "·" and out[-2][2] == "nr":
             out[-2:] = [(out[-2][0], e, "nr")]

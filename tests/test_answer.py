@@ -1,0 +1,121 @@
+"""Evidence sentence, answer span, citations and abstention, on a tiny index with the hashing encoder."""
+from __future__ import annotations
+
+import pytest
+
+from qa.answer import answer_question, calibrate_threshold
+from qa.config import Settings
+from qa.encoders import HashingEncoder
+from qa.index import Index
+from qa.retrieve import retrieve
+from qa.types import NOT_FOUND, Passage
+
+NEWS = (
+    "慰问组将赴31个省(区、市)和新疆生产建设兵团送温暖\n"
+    "本报讯(记者白莹)记者近日从全国总工会获悉,自即日起至2025年2月12日,全国总工会将组成慰问组赴31个省(区、市)和新疆生产建设兵团,"
+    "深入基层一线、职工家庭送温暖,标志着全国总工会2025年元旦春节期间“工会送温暖行动”正式启动。"
+    "各级工会将加大力度,聚焦重点群体,广泛走访慰问。"
+)
+HISTORY = "全国总工会“工会送温暖行动”自1992年启动以来,已连续开展30余年。今年共走访慰问困难职工470人次,发放资金41亿元。"
+GAME = (
+    "泡泡战士是一款由韩国公司开发的泡泡战士系列射击游戏，泡泡战士在台湾十分流行。"
+    "其创始人是金正宇。玩家以水枪、小枪、锤子或是水炸弹泡封敌人。"
+)
+LONG = "长城是古代中国修筑的军事工程。" + "，".join(f"第{i}段城墙位于{p}境内并经过多次修缮" for i, p in enumerate(
+    ["河北", "山西", "陕西", "甘肃", "宁夏", "内蒙古", "辽宁", "北京", "天津", "山东", "河南", "青海"] * 2)) + "。"
+TITLE = "全国总工会2025年元旦春节期间“工会送温暖行动”启动"
+
+
+@pytest.fixture(scope="module")
+def kb():
+    enc = HashingEncoder()
+    index = Index.empty(enc)
+    index.add_passages([
+        Passage("news#1", TITLE, NEWS, 0), Passage("news#1", TITLE, HISTORY, 1),
+        Passage("game", "泡泡战士", GAME, 0), Passage("wall", "长城", LONG, 0),
+    ], enc, Settings())
+    return index, enc
+
+
+def ask(kb, question, **settings):
+    index, enc = kb
+    s = Settings(**settings)
+    qvec = enc.encode([question])[0]
+    return answer_question(question, retrieve(index, question, qvec, 5, s), index, qvec, s)
+
+
+@pytest.mark.parametrize("question", ["何时启动送温暖行动", "何時啟動送溫暖行動"])
+def test_when_question_answers_from_the_lead_with_the_date_marked(kb, question):
+    a = ask(kb, question)
+    assert a.found
+    assert "即日起至2025年2月12日" in a.answer
+    assert "即日起" in a.span_text
+    assert a.citations[0].doc_id == "news#1"
+
+
+def test_citations_are_in_hit_order_and_highlight_the_answer(kb):
+    a = ask(kb, "何时启动送温暖行动")
+    assert [c.rank for c in a.citations] == list(range(1, len(a.citations) + 1))
+    marked = [c for c in a.citations if c.highlight]
+    assert len(marked) == 1
+    s, e = marked[0].highlight
+    assert marked[0].text[s:e] == a.answer
+
+
+def test_topic_words_do_not_choose_the_sentence(kb):
+    # Every word but 创始人 names the article's topic (its title), so the sentence that answers is the one with 创始人.
+    a = ask(kb, "泡泡战士的创始人是谁？")
+    assert a.found and "金正宇" in a.answer
+    assert a.span_text == "金正宇"
+
+
+def test_number_question_marks_the_quantity(kb):
+    a = ask(kb, "走访慰问困难职工多少人次？")
+    assert a.found and a.span_text == "470人次"
+
+
+def test_answers_are_short_even_in_a_long_sentence(kb):
+    s = Settings()
+    a = ask(kb, "位于宁夏境内的是第几段城墙？")
+    assert a.found
+    assert len(a.answer) <= 2 * s.max_answer_chars
+    assert len(a.answer) < len(LONG)
+    assert "宁夏" in a.answer
+
+
+@pytest.mark.parametrize("question", ["巴黎今天的天气怎么样？", "红烧肉怎么做？", "苹果公司的CEO是谁？", "昨晚皇马对巴萨的比分是多少？"])
+def test_off_topic_questions_are_not_found(kb, question):
+    a = ask(kb, question)
+    assert not a.found
+    assert a.answer == NOT_FOUND and a.citations == [] and a.span is None
+    assert 0.0 <= a.confidence < Settings().min_confidence
+
+
+def test_no_hits_is_not_found(kb):
+    index, enc = kb
+    a = answer_question("什么？", [], index, None, Settings())
+    assert not a.found and a.answer == NOT_FOUND
+
+
+def test_found_follows_the_threshold(kb):
+    a = ask(kb, "何时启动送温暖行动", min_confidence=0.0)
+    b = ask(kb, "何时启动送温暖行动", min_confidence=1.01)
+    assert a.found and not b.found
+    assert a.confidence == pytest.approx(b.confidence)
+
+
+def test_calibrate_threshold_keeps_the_asked_share_of_positives():
+    pos = [i / 100 for i in range(100)]
+    neg = [0.05] * 10
+    t = calibrate_threshold(pos, neg, keep=0.97)
+    assert sum(p >= t for p in pos) / len(pos) >= 0.97
+    assert t == pytest.approx(0.03)
+    assert calibrate_threshold(pos, neg, keep=1.0) == 0.0
+    assert calibrate_threshold(pos, neg, keep=0.9) > t
+
+
+def test_calibrate_threshold_rejects_bad_input():
+    with pytest.raises(ValueError, match="positive"):
+        calibrate_threshold([], [0.1])
+    with pytest.raises(ValueError, match="keep"):
+        calibrate_threshold([0.5], [0.1], keep=0.0)
