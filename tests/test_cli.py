@@ -70,7 +70,8 @@ def test_index_of_an_empty_corpus_fails_cleanly(runner, tmp_path):
     assert r.exit_code == 2 and "no documents" in r.output
 
 
-def test_eval_reports_retrieval_answers_and_latency(runner, tmp_path, monkeypatch):
+@pytest.fixture
+def squad_file(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
     data = {"data": [{"title": "蓝莓", "paragraphs": [{"id": "p1", "context": "蓝莓果酱节在青岛举行。共有120家农户参加。",
                       "qas": [{"id": "q1", "question": "蓝莓果酱节在哪里举行", "answers": [{"text": "青岛"}]},
@@ -79,7 +80,17 @@ def test_eval_reports_retrieval_answers_and_latency(runner, tmp_path, monkeypatc
                       "qas": [{"id": "q3", "question": "冰雕展哪天开幕", "answers": [{"text": "1月5日"}]}]}]}]}
     f = tmp_path / "set.json"
     f.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    r = runner.invoke(main, ["eval", str(f), "--model", "hash", "--compare"])
+    return f
+
+
+def test_eval_reports_retrieval_answers_and_latency(runner, squad_file):
+    r = runner.invoke(main, ["eval", str(squad_file), "--model", "hash", "--compare"])
     assert r.exit_code == 0, r.output
     assert "questions          2" in r.output  # the blank question was skipped
     assert "R@1 / R@5 / MRR    1.000" in r.output and "p50" in r.output and "hybrid (qa)" in r.output
+
+
+def test_calibrate_prints_thresholds_from_answerable_and_unanswerable_questions(runner, squad_file):
+    r = runner.invoke(main, ["calibrate", str(squad_file), "--model", "hash", "--keep", "0.99"])
+    assert r.exit_code == 0, r.output
+    assert "| 0.99 |" in r.output and "threshold for keep=0.99" in r.output
