@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT))  # app.py lives at the repo root, beside qa/
 import app
 from qa import web
 from qa.types import NOT_FOUND, Answer, Citation
-from qa.web import KnowledgeBase, render_answer, safe_name, stage_upload
+from qa.render import render_answer
+from qa.web import KnowledgeBase, safe_name, stage_upload
 
 CORPUS = ROOT / "corpus"
 QUESTION = "何时启动送温暖行动"
