@@ -96,8 +96,9 @@ def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool)
     if answer.citations:
         click.echo("\n来源 (sources):")
     for c in answer.citations:
-        click.echo(f"[{c.rank}] {c.title}  ({c.doc_id}, score {c.score:.3f})")
-        click.echo(f"    {_shorten(c.text, c.highlight)}")
+        here = "  <- 答案出处 (answer source)" if c.highlight else ""
+        click.echo(f"[{c.rank}] {c.title}  ({c.doc_id}, score {c.score:.3f}){here}")
+        click.echo(f"    {_shorten(c.text, c.highlight)}".replace("\n", " "))
 
 
 @main.command(name="eval")
