@@ -58,18 +58,33 @@ class BM25Store:
         self._reindex()
 
     def _reindex(self) -> None:
+        """Term frequencies, document frequencies and BM25 weights straight from the token-id arrays, with
+        scipy's sparse conversions; no Python list per passage (bm25s' own index() needs ~36 bytes per token)."""
+        import scipy.sparse as sp
+
         bm25s = _bm25s()
 
-        docs = [self._tokens[s:e].tolist() for s, e in zip(self._offsets[:-1], self._offsets[1:])]
+        n, v = len(self.ids), len(self.vocab)
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        if docs:
-            self._bm25.index((docs, dict(self.vocab)), show_progress=False)
-        self._df = np.zeros(len(self.vocab), dtype=np.int64)
-        if len(self._tokens):
-            # Document frequency: count each (passage, token) pair once.
-            row = np.repeat(np.arange(len(docs)), np.diff(self._offsets))
-            pairs = np.unique(row.astype(np.int64) * (len(self.vocab) + 1) + self._tokens)
-            self._df = np.bincount(pairs % (len(self.vocab) + 1), minlength=len(self.vocab))[: len(self.vocab)]
+        self._df = np.zeros(v, dtype=np.int64)
+        if not n or not v:
+            return
+        lengths = np.diff(self._offsets)
+        tf = sp.csr_matrix((np.ones(len(self._tokens), np.float32), self._tokens, self._offsets), shape=(n, v))
+        tf.sum_duplicates()  # one entry per (passage, token): its count
+        self._df = np.bincount(tf.indices, minlength=v).astype(np.int64)
+        # bm25s' default ("lucene") weights, so scores equal what bm25s.BM25.index would give.
+        idf = np.log(1.0 + (n - self._df + 0.5) / (self._df + 0.5)).astype(np.float32)
+        doc_len = np.repeat(lengths / max(lengths.mean(), 1e-9), np.diff(tf.indptr)).astype(np.float32)
+        tf.data = idf[tf.indices] * tf.data / (tf.data + self.k1 * (1 - self.b + self.b * doc_len))
+        del doc_len
+        csc = tf.tocsc()
+        del tf
+        self._bm25.scores = {"data": csc.data.astype(np.float32), "indices": csc.indices.astype(np.int32),
+                             "indptr": csc.indptr, "num_docs": n}
+        self._bm25.vocab_dict = {**self.vocab, "": v}
+        self._bm25.unique_token_ids_set = set(self._bm25.vocab_dict.values())
+        self._bm25.nonoccurrence_array = None  # only BM25L and BM25+ use it
 
     # -- querying -------------------------------------------------------------------------------
     def scores(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
