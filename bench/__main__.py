@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .corpus import describe
 from .measure import machine
-from .vectors import NOISE, measure_rate, real_vectors
+from .vectors import NOISE, EncoderRate, measure_rate, real_vectors
 
 log = logging.getLogger("bench")
 HERE = Path(__file__).resolve().parent
@@ -45,6 +45,11 @@ def parse(argv=None) -> argparse.Namespace:
     ap.add_argument("--encoder", default="use-multilingual", help="qa encoder name (tests use hash:DIM)")
     ap.add_argument("--quality-questions", type=int, help="only the first N trial questions (default: all)")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--memory-guard", type=float, default=0.9,
+                    help="skip a run whose peak RSS, projected linearly from a smaller size, exceeds this share of available memory")
+    ap.add_argument("--merge", action="store_true",
+                    help="add these runs to the existing latest.json (replacing the same system and size) instead of starting anew")
+    ap.add_argument("--in-process", action="store_true", help="run sizes in this process (tests; peak RSS is then not per system)")
     a = ap.parse_args(argv)
     a.sizes = a.sizes or ([1_000, 10_000] if a.quick else [1_000, 10_000, 100_000, 1_000_000])
     a.queries = a.queries or (100 if a.quick else 200)
@@ -52,7 +57,7 @@ def parse(argv=None) -> argparse.Namespace:
     return a
 
 
-def run_worker(spec: dict, timeout: float, env: dict | None = None) -> dict:
+def run_worker(spec: dict, timeout: float, env: dict | None = None, cwd: Path | None = None) -> dict:
     """One system at one size in a child process; a timeout or crash is recorded, not raised."""
     spec_path = Path(spec["workdir"]) / f"spec-{spec['system']}-{spec['size']}.json"
     out_path = spec_path.with_name(f"out-{spec['system']}-{spec['size']}.json")
@@ -62,7 +67,7 @@ def run_worker(spec: dict, timeout: float, env: dict | None = None) -> dict:
     t = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "bench.worker", str(spec_path), str(out_path)],
-                              cwd=HERE.parent, timeout=timeout, capture_output=True, text=True, env=env)
+                              cwd=cwd or HERE.parent, timeout=timeout, capture_output=True, text=True, env=env)
     except subprocess.TimeoutExpired:
         return {"system": spec["system"], "size": spec["size"], "error": f"did not finish within {timeout:.0f} s"}
     if proc.returncode != 0 or not out_path.exists():
@@ -89,24 +94,35 @@ def main(argv=None) -> None:
     }
     log.info("real vectors (cached in %s)", a.cache)
     rv = real_vectors(a.real, a.cache, a.encoder)
-    log.info("timing the real encoder on samples")
-    rate = measure_rate(a.encoder)
-    report["encoder_rate"] = {"passage_ms": rate.passage_s * 1e3, "sentence_ms": rate.sentence_s * 1e3,
-                              "query_ms": rate.query_s * 1e3, "measured_on": {"passages": rate.passages, "sentences": rate.sentences,
-                                                                              "queries": 30}}
-    if not a.skip_quality:
+    previous = json.loads((a.out / "latest.json").read_text(encoding="utf-8")) if a.merge and (a.out / "latest.json").exists() else None
+    if previous:
+        # Same machine, corpus, vectors and encoder timing as the run being extended.
+        report = {**previous, "commands": previous.get("commands", [previous["command"]]) + [report["command"]]}
+        report["settings"] = {**previous["settings"], "merged": {"sizes": a.sizes, "systems": a.systems}}
+        report["machine_at_merge"] = machine()
+        r0 = previous["encoder_rate"]
+        rate = EncoderRate(r0["passage_ms"] / 1e3, r0["sentence_ms"] / 1e3, r0["query_ms"] / 1e3, r0["measured_on"]["passages"], r0["measured_on"]["sentences"])
+    else:
+        log.info("timing the real encoder on samples")
+        rate = measure_rate(a.encoder)
+        report["encoder_rate"] = {"passage_ms": rate.passage_s * 1e3, "sentence_ms": rate.sentence_s * 1e3,
+                                  "query_ms": rate.query_s * 1e3, "measured_on": {"passages": rate.passages, "sentences": rate.sentences,
+                                                                                  "queries": 30}}
+    if not a.skip_quality and not previous:
         from .quality import trial_quality
 
         log.info("trial-set quality")
         report["quality"] = trial_quality(rv, a.cache, a.quality_questions)
-    runs = []
     systems = a.systems.split(",")
+    planned = {(x, n) for x in systems for n in a.sizes}
+    runs = [r for r in (previous or {}).get("runs", []) if (r["system"], r["size"]) not in planned]
     caps = {k: int(float(v)) for k, v in (x.split("=") for x in a.caps.split(",") if x)}
     mins = {k: int(float(v)) for k, v in (x.split("=") for x in a.mins.split(",") if x)}
     report["settings"]["caps"] = caps
     report["settings"]["mins"] = mins
     report["settings"]["tokenize_real_max"] = a.tokenize_real_max
-    tok_rate: dict[str, float] = {}
+    tok_rate: dict[str, float] = {r["system"]: r["build"]["split_s"]["tokenize"] / r["size"] for r in sorted(runs, key=lambda r: r["size"])
+                                  if "build" in r and r["size"] <= a.tokenize_real_max and not r["build"].get("tokenize_extrapolated")}
     for size in a.sizes:
         for system in systems:
             if size > caps.get(system, size):
@@ -115,7 +131,7 @@ def main(argv=None) -> None:
                 continue
             if size < mins.get(system, 0):
                 continue
-            fits = _fits(runs, system, size)
+            fits = _fits(runs, system, size, a.memory_guard)
             if fits:
                 runs.append({"system": system, "size": size, "skipped": fits})
                 log.info("%s at %d: %s", system, size, fits)
@@ -129,13 +145,16 @@ def main(argv=None) -> None:
                     "rate": dataclasses.asdict(rate),
                     # qa-patched tokenises with the same functions as qa: qa's rate stands in if it has none of its own.
                     "tokenize_rate": tok_rate.get(system, tok_rate.get("qa")) if size > a.tokenize_real_max else None}
-            if size > a.tokenize_real_max and system not in tok_rate:
+            if size > a.tokenize_real_max and spec["tokenize_rate"] is None:
                 log.warning("%s at %d: no real tokenising rate measured at or below %d; tokenising for real", system, size, a.tokenize_real_max)
-            env = None
+            env, cwd = None, HERE.parent
             if system == "qa-patched":
+                # `python -m` puts the working directory first on sys.path: run from the patched copy so its qa wins.
                 env = {**os.environ, "PYTHONPATH": f"{a.patched_core.resolve()}{os.pathsep}{HERE.parent}"}
+                cwd = a.patched_core.resolve()
+                spec["core"] = str(cwd)
             log.info("%s at %d passages ...", system, size)
-            res = run_worker(spec, a.timeout, env)
+            res = _in_process(spec) if a.in_process else run_worker(spec, a.timeout, env, cwd)
             if "error" not in res and size <= a.tokenize_real_max:
                 tok_rate[system] = res["build"]["split_s"]["tokenize"] / size
             if system == "peer" and parts == ["faiss"]:
@@ -145,11 +164,18 @@ def main(argv=None) -> None:
             report["runs"] = runs
             _write(report, a.out)
     report["total_s"] = time.perf_counter() - started
-    _write(report, a.out)
+    _write(report, a.out, final=True)
     log.info("done in %.0f s: %s", report["total_s"], a.out / "results.md")
 
 
-def _fits(runs: list[dict], system: str, size: int) -> str:
+def _in_process(spec: dict) -> dict:
+    from .worker import run
+
+    Path(spec["workdir"]).mkdir(parents=True, exist_ok=True)
+    return run(spec)
+
+
+def _fits(runs: list[dict], system: str, size: int, guard: float = 0.9) -> str:
     """'' if a run at `size` is projected to fit in available memory, else why not (the machine is shared:
     an out-of-memory kill could hit someone else's process)."""
     import psutil
@@ -161,9 +187,9 @@ def _fits(runs: list[dict], system: str, size: int) -> str:
     m = base["memory"]
     projected = m["baseline_rss"] + (m["peak_rss"] - m["baseline_rss"]) * size / base["size"]
     avail = psutil.virtual_memory().available
-    if projected > 0.9 * avail:
+    if projected > guard * avail:
         return (f"not run: peak RSS projected linearly from {base['size']:,} passages is {projected / 2**30:.1f} GiB, "
-                f"more than 90% of the {avail / 2**30:.1f} GiB available")
+                f"more than {guard:.0%} of the {avail / 2**30:.1f} GiB available")
     return ""
 
 
@@ -176,11 +202,12 @@ def _oneline(r: dict) -> str:
             f"hybrid p50 {lat.get('p50_ms', float('nan')):.1f} ms")
 
 
-def _write(report: dict, out: Path) -> None:
+def _write(report: dict, out: Path, final: bool = False) -> None:
+    """Tables and JSON after every run (a stopped run keeps what it measured); plots at the end."""
     from .report import write_all
 
     out.mkdir(parents=True, exist_ok=True)
-    write_all(report, out)
+    write_all(report, out, plots=final)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qa.config import Settings
-from qa.index import BuildStats, Index
+from qa.index import Index
 from qa.retrieve import _top, retrieve
 from qa.text import char_tokens, word_tokens
 from qa.types import Passage

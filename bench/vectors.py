@@ -140,6 +140,12 @@ class StandIns:
 
     def chunk(self, c: int) -> np.ndarray:
         """Stand-in vectors c*CHUNK .. (c+1)*CHUNK."""
+        if getattr(self, "_last", (None,))[0] == c:
+            return self._last[1]
+        self._last = (c, self._chunk(c))
+        return self._last[1]
+
+    def _chunk(self, c: int) -> np.ndarray:
         rng = np.random.default_rng([self.seed, c])
         pick = rng.integers(len(self.coords), size=CHUNK)
         z = self.coords[pick] + NOISE * self.std * rng.standard_normal((CHUNK, len(self.std)), dtype=np.float32)
