@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from qa.stores.faiss import EXACT_LIMIT
+
 from .corpus import describe
 from .measure import machine
 from .vectors import NOISE, EncoderRate, measure_rate, real_vectors
@@ -141,7 +143,7 @@ def main(argv=None) -> None:
             if system == "peer" and size > a.peer_bm25_max:
                 parts = ["faiss"]
             spec = {"system": system, "size": size, "real": a.real, "encoder": a.encoder, "cache": str(a.cache), "workdir": str(a.workdir),
-                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system.startswith("qa") and size > 200_000,
+                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system.startswith("qa") and size > EXACT_LIMIT,
                     "rate": dataclasses.asdict(rate),
                     # qa-patched tokenises with the same functions as qa: qa's rate stands in if it has none of its own.
                     "tokenize_rate": tok_rate.get(system, tok_rate.get("qa")) if size > a.tokenize_real_max else None}

@@ -262,7 +262,7 @@ def memory(runs, sizes) -> list[str]:
                parts.get("sentences_vec.npy", 0), parts.get("sentences_pid.npy", 0) + parts.get("sentences_span.npy", 0), r["disk"]["total"]]
         L.append(f"| {_n(n)} {r['system']} | " + " | ".join(f"{x / n:,.0f}" for x in row) + f" | {r['memory']['rss_after_build'] / n / 1024:,.1f} KiB |")
     L += ["", "Sentence vectors (float16, 512-d: 1 KiB per sentence, about 6 sentences per passage) are the largest part; "
-          "passage vectors are 2 KiB (float32, exact search) or 0.5 KiB (SQ8, above 200k).", ""]
+          "passage vectors are 2 KiB (float32, exact search) or 0.5 KiB (SQ8, above qa.stores.faiss.EXACT_LIMIT = 50k).", ""]
     return L
 
 

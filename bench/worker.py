@@ -145,7 +145,6 @@ def warm_up(encoder) -> None:
 
 def ivf_recall(index, encoder: PrecomputedEncoder, size: int, qvecs: np.ndarray, k: int = 10) -> dict:
     """Recall@k of the store's IVF-SQ8 search against exact search over the same vectors, per nprobe."""
-    import faiss
 
     store = index.vectors
     if store.kind != "ivf-sq8":
