@@ -43,20 +43,27 @@ def trial_path() -> Path:
     return TRIAL
 
 
-@lru_cache(maxsize=1)
-def trial_set() -> tuple[list[Passage], list[Question]]:
-    """The trial set's paragraphs chunked exactly as `qa eval` does, and its questions."""
+# The synthetic corpora are grown from the trial paragraphs cut at this size; fixed, so that
+# passage i stays the same text across runs whatever qa's own passage size becomes.
+POOL_CHUNK_CHARS = 500
+
+
+@lru_cache(maxsize=2)
+def trial_set(max_chars: int | None = None) -> tuple[list[Passage], list[Question]]:
+    """The trial set's paragraphs chunked as `qa eval` does (Settings.max_passage_chars), and its questions."""
+    from qa.config import Settings
+
     docs, questions = load_squad(TRIAL)
-    return chunk_documents(docs), questions
+    return chunk_documents(docs, max_chars or Settings().max_passage_chars), questions
 
 
 @lru_cache(maxsize=1)
 def pool() -> Pool:
     """Sentences of the trial paragraphs and the bundled articles; only sentences that end a
     sentence cleanly are kept, so a recombined passage splits back into the same sentences."""
-    passages, _ = trial_set()
+    passages, _ = trial_set(POOL_CHUNK_CHARS)
     result = load_documents(CORPUS_DIR)
-    passages = passages + chunk_documents(result.documents)
+    passages = passages + chunk_documents(result.documents, POOL_CHUNK_CHARS)
     paras, titles = [], set()
     for p in passages:
         sents = tuple(s for s in (p.text[a:b] for a, b in sentence_spans(p.text)) if len(s) >= 6 and s.endswith(_ENDS))

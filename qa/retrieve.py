@@ -23,10 +23,10 @@ RETRIEVERS = ("bm25_words", "bm25_chars", "dense_sentence", "dense_passage")
 
 @dataclass(frozen=True)
 class Weights:
-    bm25_words: float = 1.0
-    bm25_chars: float = 1.0
-    dense_sentence: float = 1.0
-    dense_passage: float = 0.4
+    bm25_words: float = Settings.w_bm25_word
+    bm25_chars: float = Settings.w_bm25_char
+    dense_sentence: float = Settings.w_dense_sentence
+    dense_passage: float = Settings.w_dense_passage
 
     @classmethod
     def from_settings(cls, s: Settings) -> "Weights":
