@@ -13,7 +13,7 @@ from .answer import answer_question
 from .chunk import chunk_documents
 from .config import Manifest, Settings
 from .encoders import Encoder, canonical_name, load_encoder
-from .errors import InputError
+from .errors import IndexMismatchError, InputError
 from .index import BuildStats, DocInfo, Index
 from .ingest import load_documents
 from .retrieve import Weights, retrieve
@@ -37,6 +37,8 @@ class Assistant:
         # The manifest is checked before a model is loaded: a mismatch fails fast.
         self._index.manifest.check(canonical_name(model) if model else (encoder.name if encoder else self._index.manifest.encoder), self.index_dir)
         self.encoder = encoder or load_encoder(model or self._index.manifest.encoder)
+        if self.encoder.dim != self._index.manifest.dim:
+            raise IndexMismatchError(f"index {self.index_dir} holds {self._index.manifest.dim}-d vectors, encoder {self.encoder.name!r} makes {self.encoder.dim}-d ones")
         self._write_lock = threading.Lock()
         self.last_build: BuildStats | None = None
 
@@ -101,19 +103,25 @@ class Assistant:
         upload's original file name instead of its temporary copy.
         """
         result = load_documents(paths, progress=progress)
-        if sources is not None:
-            paths_list = [paths] if isinstance(paths, (str, Path)) else list(paths)
-            label = {str(Path(p)): s for p, s in zip(paths_list, sources)}
-            result = replace(result, documents=[replace(d, source=label.get(str(Path(d.source)), d.source)) for d in result.documents])
-        if not result.documents:
-            raise InputError(f"no documents could be read from {paths}: " + "; ".join(f"{s.path}: {s.reason}" for s in result.skipped))
+        paths_list = [paths] if isinstance(paths, (str, Path)) else list(paths)
+        label = {str(Path(p)): s for p, s in zip(paths_list, sources)} if sources is not None else {}
+        if result.skipped:
+            # Adding is all or nothing: a file left out would be data the user thinks is indexed.
+            raise InputError("nothing added: " + "; ".join(f"{label.get(s.path, s.path)}: {s.reason}" for s in result.skipped))
+        if label:
+            result = replace(result, documents=[replace(d, source=label.get(d.source, d.source)) for d in result.documents],
+                             sources={label.get(k, k): v for k, v in result.sources.items()})
         with self._write_lock:
             index = Index.load(self.index_dir)  # a private copy: readers keep the current one until the swap
-            existing = {d.doc_id for d in index.documents()}
-            for doc in result.documents:
-                if doc.doc_id in existing:
-                    log.info("replacing document %s", doc.doc_id)
-                    index.delete_document(doc.doc_id)
+            index.manifest.check(self.encoder.name, self.index_dir)  # rebuilt meanwhile with another encoder?
+            new_ids = {d.doc_id for d in result.documents}
+            new_sources = {d.source for d in result.documents}
+            for d in index.documents():
+                # A file added again replaces all it gave before, even articles it no longer has.
+                if d.doc_id in new_ids or d.source in new_sources:
+                    if d.source not in new_sources:
+                        log.warning("%s from %s is replaced by a document from another file", d.doc_id, d.source)
+                    index.delete_document(d.doc_id)
             index.add_passages(chunk_documents(result.documents, self.settings.max_passage_chars), self.encoder, self.settings, progress)
             index.stamp(result.sources)
             index.save(self.index_dir)
@@ -124,6 +132,7 @@ class Assistant:
         """Remove a document; returns how many passages went with it."""
         with self._write_lock:
             index = Index.load(self.index_dir)
+            index.manifest.check(self.encoder.name, self.index_dir)
             removed = index.delete_document(doc_id)
             index.save(self.index_dir)
             self._index = index

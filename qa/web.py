@@ -19,8 +19,7 @@ from .render import CSS, as_text, render_answer, render_error, render_welcome, s
 
 log = logging.getLogger(__name__)
 
-UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".docx", ".pdf")
-# Passages longer than this show a short excerpt around the matched sentence; the rest folds.
+UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm", ".docx", ".pdf")
 def safe_name(name: str) -> str:
     """A plain file name for an uploaded file: no folders, no `..`, no control or shell characters."""
     base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
@@ -191,7 +190,7 @@ def create_app(assistant_or_index_dir, corpus_dir=None):
     def ask(question: str, k: int = 5) -> dict:
         """Answer a question from the knowledge base: the same dict as `Answer.to_dict()`."""
         try:
-            return a.ask(question, k=max(1, min(int(k), 20))).to_dict()
+            return a.ask(question, k=max(1, min(int(k or 5), 20))).to_dict()
         except QAError as e:
             raise gr.Error(str(e)) from None
 

@@ -77,3 +77,9 @@ def test_sentence_transformers_model_end_to_end(small_corpus, tmp_path):
     assert a.manifest.encoder == model and a.manifest.dim == 384
     r = Assistant(tmp_path / "idx").ask("蓝莓果酱节在哪里举行")  # reopens with the model in the manifest
     assert r.citations[0].doc_id == "news#1"
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("QA_TOP_K", "five")
+    with pytest.raises(InputError, match="QA_TOP_K='five'"):
+        Settings.from_env()

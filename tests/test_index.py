@@ -101,3 +101,33 @@ def test_manifest_round_trip(tmp_path):
     m = Manifest(encoder="e", dim=3, documents=1, passages=2)
     m.save(tmp_path)
     assert Manifest.load(tmp_path) == m
+
+
+def test_an_index_stranded_by_a_killed_swap_is_restored(small_corpus, tmp_path, hash_encoder):
+    build(small_corpus, tmp_path / "idx", hash_encoder)
+    # The process died between moving the old index aside and moving the new one in.
+    (tmp_path / "idx").rename(tmp_path / ".idx.old-123-456")
+    a = Assistant(tmp_path / "idx", encoder=hash_encoder)
+    assert len(a.documents()) == 2
+
+
+def test_adding_a_bad_file_adds_nothing_and_names_it(small_corpus, tmp_path, hash_encoder):
+    a = build(small_corpus, tmp_path / "idx", hash_encoder)
+    good = tmp_path / "good.md"
+    good.write_text("# 冰雕展开幕\n\n哈尔滨冰雕展于1月5日开幕。\n", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(InputError, match="bad.txt"):
+        a.add([good, bad])
+    assert len(Assistant(tmp_path / "idx", encoder=hash_encoder).documents()) == 2
+
+
+def test_adding_a_file_again_replaces_everything_it_gave_before(small_corpus, tmp_path, hash_encoder):
+    a = build(small_corpus, tmp_path / "idx", hash_encoder)
+    f = tmp_path / "extra.md"
+    f.write_text("# 甲\n\n第一篇文章。\n\n# 乙\n\n第二篇文章。\n", encoding="utf-8")
+    assert a.add([f]) == ["extra#1", "extra#2"]
+    f.write_text("# 甲\n\n只剩一篇了。\n", encoding="utf-8")
+    assert a.add([f]) == ["extra#1"]
+    ids = [d.doc_id for d in a.documents()]
+    assert "extra#2" not in ids and ids.count("extra#1") == 1

@@ -41,3 +41,9 @@ def test_sentences_keep_closing_quotes_and_split_lines():
 def test_clauses_split_at_commas():
     text = "一月,二月、三月。四月"
     assert [text[s:e] for s, e in clause_spans(text)] == ["一月,", "二月、", "三月。", "四月"]
+
+
+def test_normalize_keeps_the_length_of_every_character():
+    # Offsets found in normalised text are used on the original: no character may grow or vanish.
+    text = "".join(chr(c) for c in range(0x20, 0xD800)) + "İ公司"
+    assert len(normalize(text)) == len(text)
