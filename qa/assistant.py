@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -102,15 +101,10 @@ class Assistant:
         `sources` (one per path) is what the index records as each document's source, e.g. an
         upload's original file name instead of its temporary copy.
         """
-        result = load_documents(paths, progress=progress)
-        paths_list = [paths] if isinstance(paths, (str, Path)) else list(paths)
-        label = {str(Path(p)): s for p, s in zip(paths_list, sources)} if sources is not None else {}
+        result = load_documents(paths, progress=progress, names=sources)
         if result.skipped:
             # Adding is all or nothing: a file left out would be data the user thinks is indexed.
-            raise InputError("nothing added: " + "; ".join(f"{label.get(s.path, s.path)}: {s.reason}" for s in result.skipped))
-        if label:
-            result = replace(result, documents=[replace(d, source=label.get(d.source, d.source)) for d in result.documents],
-                             sources={label.get(k, k): v for k, v in result.sources.items()})
+            raise InputError("nothing added: " + "; ".join(f"{s.path}: {s.reason}" for s in result.skipped))
         with self._write_lock:
             index = Index.load(self.index_dir)  # a private copy: readers keep the current one until the swap
             index.manifest.check(self.encoder.name, self.index_dir)  # rebuilt meanwhile with another encoder?

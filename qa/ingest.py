@@ -213,7 +213,8 @@ def _walk(root: Path) -> list[Path]:
     )
 
 
-def load_documents(path: str | Path | Sequence[str | Path], progress: bool = False) -> IngestResult:
+def load_documents(path: str | Path | Sequence[str | Path], progress: bool = False,
+                   names: Sequence[str] | None = None) -> IngestResult:
     """Read a file, a directory (recursively, in sorted order) or a list of those into documents.
 
     Unsupported, undecodable and unparsable files are skipped and reported in
@@ -221,6 +222,9 @@ def load_documents(path: str | Path | Sequence[str | Path], progress: bool = Fal
     loading part of a file would silently lose data.
     """
     roots = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    # `names` (one per path) replace the paths in documents, messages and sources, e.g. an
+    # upload's own file name for its temporary copy.
+    shown = {r: n for r, n in zip(roots, names)} if names is not None else {}
     where = ", ".join(map(str, roots)) or "(no path)"
     files: list[Path] = []
     skipped: list[Skipped] = []
@@ -245,25 +249,26 @@ def load_documents(path: str | Path | Sequence[str | Path], progress: bool = Fal
     sources: dict[str, str] = {}
     ids: dict[str, str] = {}
     for f in todo:
+        name = shown.get(f, str(f))
         try:
             data = f.read_bytes()
-            pairs = _parse(data, str(f))
+            pairs = _parse(data, name)
         except OSError as e:
-            log.warning("skipping %s: %s", f, e)
-            skipped.append(Skipped(str(f), f"cannot read: {e.strerror or e}"))
+            log.warning("skipping %s: %s", name, e)
+            skipped.append(Skipped(name, f"cannot read: {e.strerror or e}"))
             continue
         except UnreadableFileError as e:
             log.warning("skipping %s", e)
-            skipped.append(Skipped(str(f), e.reason))
+            skipped.append(Skipped(name, e.reason))
             continue
         if not pairs:
             hint = " (a scanned PDF? run OCR first)" if f.suffix.lower() == ".pdf" else ""
-            log.warning("skipping %s: no text found%s", f, hint)
-            skipped.append(Skipped(str(f), f"no text found{hint}"))
+            log.warning("skipping %s: no text found%s", name, hint)
+            skipped.append(Skipped(name, f"no text found{hint}"))
             continue
         _check_unique(pairs, ids)
         documents.extend(d for d, _ in pairs)
-        sources[str(f)] = hashlib.sha256(data).hexdigest()
+        sources[name] = hashlib.sha256(data).hexdigest()
     if not documents:
         detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5])
         raise InputError(

@@ -83,3 +83,16 @@ def test_a_bad_setting_names_the_variable(monkeypatch):
     monkeypatch.setenv("QA_TOP_K", "five")
     with pytest.raises(InputError, match="QA_TOP_K='five'"):
         Settings.from_env()
+
+
+def test_added_files_are_named_as_the_user_knows_them(assistant, tmp_path):
+    staged = tmp_path / "upload-0" / "x.jsonl"  # e.g. the page's temporary copy of an upload
+    staged.parent.mkdir()
+    staged.write_text('{"id": "1", "title": "t", "text": "好"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"^mine.jsonl:2") as e:
+        assistant.add([staged], sources=["mine.jsonl"])
+    assert "upload-0" not in str(e.value)
+    staged.write_text(json.dumps({"id": "k-1", "title": "冰雕", "text": "冰雕展开幕。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assistant.add([staged], sources=["mine.jsonl"])
+    assert {d.doc_id: d.source for d in assistant.documents()}["k-1"] == "mine.jsonl"
+    assert "mine.jsonl" in assistant.manifest.sources
