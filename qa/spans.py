@@ -129,16 +129,17 @@ def _number_spans(norm: str) -> list[tuple[int, int, float]]:
 
 def _tag_spans(text: str, kind: str) -> list[tuple[int, int, float]]:
     flags = _POS_OF[kind]
+    words = tagged(text)  # POS tagging is the costly part: once per sentence
     out: list[tuple[int, int, float]] = []
-    for s, e, f in tagged(text):
-        if f in flags or kind == ORG and f == "nt":
+    for s, e, f in words:
+        if f in flags:
             if out and out[-1][1] == s:  # adjacent names are one (e.g. 北京 + 大学)
                 out[-1] = (out[-1][0], e, 1.0)
             else:
                 out.append((s, e, 1.0))
     if kind == ORG:
         # A noun ending in an organisation word, with up to three nouns before it (北京 市 总工会).
-        words, norm = tagged(text), normalize(text)
+        norm = normalize(text)
         for i, (s, e, f) in enumerate(words):
             if f.startswith("n") and _ORG_SUFFIX.search(norm[s:e]):
                 j = i
@@ -146,7 +147,7 @@ def _tag_spans(text: str, kind: str) -> list[tuple[int, int, float]]:
                     j -= 1
                 out.append((words[j][0], e, 0.8))
     if kind == PLACE:
-        out += [(s, e, 0.6) for s, e, f in tagged(text) if f == "nt"]
+        out += [(s, e, 0.6) for s, e, f in words if f == "nt"]
     return out
 
 
