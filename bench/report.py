@@ -314,12 +314,7 @@ def draw(runs: list[dict], out: Path) -> None:
             ax.plot(x, p50, ls, color=color, marker="o", label=f"{label} p50")
             if ls == "-":
                 ax.fill_between(x, p50, p95, color=color, alpha=0.08)
-    ax.set(xscale="log", yscale="log", xlabel="passages", ylabel="query latency, ms (p50; band to p95)", title="Query latency against corpus size")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "latency.png", dpi=120)
-    plt.close(fig)
+    _finish(plt, fig, ax, out / "latency.png", ylabel="query latency, ms (p50; band to p95)", title="Query latency against corpus size")
 
     fig, ax = plt.subplots(figsize=(8, 5))
     for system, color in (("qa", "C0"), ("qa-patched", "C2"), ("peer", "C3")):
@@ -332,11 +327,16 @@ def draw(runs: list[dict], out: Path) -> None:
         bm = [(r["size"], r["build"]["split_s"]["bm25"]) for r in rs if "bm25" in r["spec"]["parts"]]
         if bm:
             ax.plot(*zip(*bm), ":", color=color, marker="^", label=f"{system}: BM25 index from tokens")
-    ax.set(xscale="log", yscale="log", xlabel="passages", ylabel="build time, s", title="Index build time against corpus size")
+    _finish(plt, fig, ax, out / "build.png", ylabel="build time, s", title="Index build time against corpus size")
+
+
+def _finish(plt, fig, ax, path: Path, ylabel: str, title: str) -> None:
+    """Log-log axes against corpus size, grid, legend; save and close."""
+    ax.set(xscale="log", yscale="log", xlabel="passages", ylabel=ylabel, title=title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "build.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
