@@ -18,7 +18,7 @@ import numpy as np
 from .config import Manifest, Settings
 from .encoders import Encoder
 from .errors import CorruptIndexError, IndexNotFoundError, InputError
-from .stores import VectorStore, load_vector_store, vector_store
+from .stores import KeywordStore, VectorStore, load_vector_store, vector_store
 from .stores.bm25 import BM25Store
 from .text import char_tokens, sentence_spans, word_tokens
 from .types import Passage
@@ -61,7 +61,7 @@ def indexed_text(p: Passage) -> str:
 class Index:
     """An index in memory: passages by id, the two BM25 stores, the passage vectors and the sentence vectors."""
 
-    def __init__(self, manifest: Manifest, passages: dict[int, Passage], words: BM25Store, chars: BM25Store,
+    def __init__(self, manifest: Manifest, passages: dict[int, Passage], words: KeywordStore, chars: KeywordStore,
                  vectors: VectorStore, sent_pid: np.ndarray, sent_span: np.ndarray, sent_vec: np.ndarray):
         self.manifest = manifest
         self.passages = passages
