@@ -35,10 +35,8 @@ def parse(argv=None) -> argparse.Namespace:
     ap.add_argument("--budget", type=float, help="seconds per latency series per size before stopping early (default 20 quick, 45 full)")
     ap.add_argument("--peer-bm25-max", type=int, default=100_000, help="largest size at which the peer's rank_bm25 is built")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds one system may take at one size before it is stopped")
-    ap.add_argument("--systems", default="qa,peer", help="qa, peer, and qa-patched (needs --patched-core)")
-    ap.add_argument("--patched-core", type=Path, help="a directory holding a modified copy of the qa package, run as system qa-patched")
+    ap.add_argument("--systems", default="qa,peer", help="comma-separated: qa, peer")
     ap.add_argument("--caps", default="", help="largest size per system, e.g. qa=100000,peer=100000 (above: not run, projected)")
-    ap.add_argument("--mins", default="", help="smallest size per system, e.g. qa-patched=100000")
     ap.add_argument("--tokenize-real-max", type=int, default=10_000,
                     help="above this size tokens come from a per-sentence cache and tokenising time from the rate measured at the largest size up to it")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("QA_BENCH_CACHE", Path.home() / ".cache" / "qa-bench")))
@@ -59,7 +57,7 @@ def parse(argv=None) -> argparse.Namespace:
     return a
 
 
-def run_worker(spec: dict, timeout: float, env: dict | None = None, cwd: Path | None = None) -> dict:
+def run_worker(spec: dict, timeout: float) -> dict:
     """One system at one size in a child process; a timeout or crash is recorded, not raised."""
     spec_path = Path(spec["workdir"]) / f"spec-{spec['system']}-{spec['size']}.json"
     out_path = spec_path.with_name(f"out-{spec['system']}-{spec['size']}.json")
@@ -69,7 +67,7 @@ def run_worker(spec: dict, timeout: float, env: dict | None = None, cwd: Path | 
     t = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "bench.worker", str(spec_path), str(out_path)],
-                              cwd=cwd or HERE.parent, timeout=timeout, capture_output=True, text=True, env=env)
+                              cwd=HERE.parent, timeout=timeout, capture_output=True, text=True)
     except subprocess.TimeoutExpired:
         return {"system": spec["system"], "size": spec["size"], "error": f"did not finish within {timeout:.0f} s"}
     if proc.returncode != 0 or not out_path.exists():
@@ -119,9 +117,7 @@ def main(argv=None) -> None:
     planned = {(x, n) for x in systems for n in a.sizes}
     runs = [r for r in (previous or {}).get("runs", []) if (r["system"], r["size"]) not in planned]
     caps = {k: int(float(v)) for k, v in (x.split("=") for x in a.caps.split(",") if x)}
-    mins = {k: int(float(v)) for k, v in (x.split("=") for x in a.mins.split(",") if x)}
     report["settings"]["caps"] = caps
-    report["settings"]["mins"] = mins
     report["settings"]["tokenize_real_max"] = a.tokenize_real_max
     tok_rate: dict[str, float] = {r["system"]: r["build"]["split_s"]["tokenize"] / r["size"] for r in sorted(runs, key=lambda r: r["size"])
                                   if "build" in r and r["size"] <= a.tokenize_real_max and not r["build"].get("tokenize_extrapolated")}
@@ -130,8 +126,6 @@ def main(argv=None) -> None:
             if size > caps.get(system, size):
                 runs.append({"system": system, "size": size, "skipped": f"not run above {caps[system]:,} passages (--caps)"})
                 report["runs"] = runs
-                continue
-            if size < mins.get(system, 0):
                 continue
             fits = _fits(runs, system, size, a.memory_guard)
             if fits:
@@ -143,20 +137,13 @@ def main(argv=None) -> None:
             if system == "peer" and size > a.peer_bm25_max:
                 parts = ["faiss"]
             spec = {"system": system, "size": size, "real": a.real, "encoder": a.encoder, "cache": str(a.cache), "workdir": str(a.workdir),
-                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system.startswith("qa") and size > EXACT_LIMIT,
+                    "queries": a.queries, "budget_s": a.budget, "parts": parts, "recall": system == "qa" and size > EXACT_LIMIT,
                     "rate": dataclasses.asdict(rate),
-                    # qa-patched tokenises with the same functions as qa: qa's rate stands in if it has none of its own.
-                    "tokenize_rate": tok_rate.get(system, tok_rate.get("qa")) if size > a.tokenize_real_max else None}
+                    "tokenize_rate": tok_rate.get(system) if size > a.tokenize_real_max else None}
             if size > a.tokenize_real_max and spec["tokenize_rate"] is None:
                 log.warning("%s at %d: no real tokenising rate measured at or below %d; tokenising for real", system, size, a.tokenize_real_max)
-            env, cwd = None, HERE.parent
-            if system == "qa-patched":
-                # `python -m` puts the working directory first on sys.path: run from the patched copy so its qa wins.
-                env = {**os.environ, "PYTHONPATH": f"{a.patched_core.resolve()}{os.pathsep}{HERE.parent}"}
-                cwd = a.patched_core.resolve()
-                spec["core"] = str(cwd)
             log.info("%s at %d passages ...", system, size)
-            res = _in_process(spec) if a.in_process else run_worker(spec, a.timeout, env, cwd)
+            res = _in_process(spec) if a.in_process else run_worker(spec, a.timeout)
             if "error" not in res and size <= a.tokenize_real_max:
                 tok_rate[system] = res["build"]["split_s"]["tokenize"] / size
             if system == "peer" and parts == ["faiss"]:

@@ -77,7 +77,7 @@ def markdown(rep: dict) -> str:
           "| passages | system | total s | embed % | tokenise s | BM25 s | vector index s | write s | passages/s | passages/s without encoder | disk MiB | peak RSS GiB | RSS KiB/passage |",
           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size in sizes:
-        for sysname in ("qa", "qa-patched", "peer"):
+        for sysname in ("qa", "peer"):
             r = _by(runs, sysname, size)
             if r is None:
                 continue
@@ -94,7 +94,7 @@ def markdown(rep: dict) -> str:
           "| passages | system | hybrid p50 ms (with embedding) | p95 | QPS | hybrid p50 ms (vector given) | p95 | QPS | keyword only p50 / p95 ms | dense only p50 / p95 ms (vector given) |",
           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size in sizes:
-        for sysname in ("qa", "qa-patched", "peer"):
+        for sysname in ("qa", "peer"):
             r = _by(runs, sysname, size)
             if r is None or "error" in r or "skipped" in r:
                 continue
@@ -105,7 +105,6 @@ def markdown(rep: dict) -> str:
                      f"{_f(kw.get('p50_ms'))} / {_f(kw.get('p95_ms'))} | {_f(de.get('p50_ms'))} / {_f(de.get('p95_ms'))} |"
                      + (f" {r['note']}" if r.get("note") else ""))
     L.append("")
-    L += quiet_share(rep)
     L += targets(rep)
     L += ratios(runs, sizes)
     L += ivf(runs)
@@ -127,67 +126,42 @@ def targets(rep: dict) -> list[str]:
     def row(target, text, ok):
         L.append(f"| {target} | {text} | {'yes' if ok else 'no' if ok is not None else '–'} |")
 
-    for variant in ("qa", "qa-patched"):
-        a, p = _by(runs, variant, 100_000), _by(runs, "peer", 100_000)
-        if a and p and "build" in a and "build" in p and "bm25" in p["spec"]["parts"]:
-            rb = p["build"]["split_s"]["bm25"] / a["build"]["split_s"]["bm25"]
-            rq = _get(p, "latency", "keyword_only", "p50_ms") / _get(a, "latency", "keyword_only", "p50_ms")
-            row(f"{variant}: BM25 build and query >= 100x faster than rank_bm25 at 100k",
-                f"build {rb:,.1f}x ({a['build']['split_s']['bm25']:.1f} s vs {p['build']['split_s']['bm25']:.1f} s), "
-                f"query p50 {rq:,.1f}x ({_get(a, 'latency', 'keyword_only', 'p50_ms'):.1f} ms vs {_get(p, 'latency', 'keyword_only', 'p50_ms'):.1f} ms)",
-                rb >= 100 and rq >= 100)
-    for variant in ("qa", "qa-patched"):
-        a = _by(runs, variant, 100_000)
-        if a and "latency" in a:
-            he, qe = a["latency"].get("hybrid_with_embedding", {}), a["latency"].get("query_embedding_in_that_series", {})
-            row(f"{variant}: query p50 < 30 ms at 100k, query embedding included",
-                f"p50 {he.get('p50_ms', 0):.1f} ms (of which embedding p50 {qe.get('p50_ms', 0):.1f} ms), vector given "
-                f"{a['latency']['hybrid_vector_given']['p50_ms']:.1f} ms", he.get("p50_ms", 1e9) < 30)
+    a, p = _by(runs, "qa", 100_000), _by(runs, "peer", 100_000)
+    if a and p and "build" in a and "build" in p and "bm25" in p["spec"]["parts"]:
+        rb = p["build"]["split_s"]["bm25"] / a["build"]["split_s"]["bm25"]
+        rq = _get(p, "latency", "keyword_only", "p50_ms") / _get(a, "latency", "keyword_only", "p50_ms")
+        row("BM25 build and query >= 100x faster than rank_bm25 at 100k",
+            f"build {rb:,.1f}x ({a['build']['split_s']['bm25']:.1f} s vs {p['build']['split_s']['bm25']:.1f} s), "
+            f"query p50 {rq:,.1f}x ({_get(a, 'latency', 'keyword_only', 'p50_ms'):.1f} ms vs {_get(p, 'latency', 'keyword_only', 'p50_ms'):.1f} ms)",
+            rb >= 100 and rq >= 100)
+    if a and "latency" in a:
+        he, qe = a["latency"].get("hybrid_with_embedding", {}), a["latency"].get("query_embedding_in_that_series", {})
+        row("query p50 < 30 ms at 100k, query embedding included",
+            f"p50 {he.get('p50_ms', 0):.1f} ms (of which embedding p50 {qe.get('p50_ms', 0):.1f} ms), vector given "
+            f"{a['latency']['hybrid_vector_given']['p50_ms']:.1f} ms", he.get("p50_ms", 1e9) < 30)
     big = max(sizes, default=0)
-    for variant in ("qa", "qa-patched"):
-        a = _by(runs, variant, big)
-        if big >= 1_000_000 and a and "latency" in a:
-            he = a["latency"].get("hybrid_with_embedding", {})
-            row(f"{variant}: query p95 < 100 ms at {_n(big)}", f"p95 {he.get('p95_ms', 0):.1f} ms with embedding, "
-                f"{a['latency']['hybrid_vector_given']['p95_ms']:.1f} ms vector given", he.get("p95_ms", 1e9) < 100)
-            v = a.get("ivf", {}).get("by_nprobe")
-            if v:
-                default = a["ivf"]["default_nprobe"]
-                good = [int(k) for k, x in v.items() if x["recall"] >= 0.95]
-                row(f"{variant}: IVF-SQ8 recall@10 against exact search at {_n(big)}",
-                    f"{v[str(default)]['recall'] if str(default) in v else v[default]['recall']:.3f} at the default nprobe {default}; "
-                    f"suggested nprobe: {min(good) if good else 'above 128'} (smallest with recall >= 0.95)", None)
-            m = a["memory"]
-            row(f"{variant}: the {_n(big)} index fits comfortably in 24 GiB", f"peak RSS while building {m['peak_rss'] / GiB:.1f} GiB, "
-                f"{m['rss_after_build'] / GiB:.1f} GiB held after the build, {a['disk']['total'] / GiB:.1f} GiB on disk", m["peak_rss"] < 0.75 * 24 * GiB)
-    shares = [f"{_n(r['size'])} {r['build']['embed_share'] * 100:.0f}%" for r in _ok(runs, "qa") + _ok(runs, "qa-patched")]
-    ok = all(r["build"]["embed_share"] >= 0.9 for r in _ok(runs, "qa") + _ok(runs, "qa-patched"))
-    row("indexing spends >= 90% of its time in the encoder (qa, then qa-patched)", ", ".join(shares), ok)
+    a = _by(runs, "qa", big)
+    if big >= 1_000_000 and a and "latency" in a:
+        he = a["latency"].get("hybrid_with_embedding", {})
+        row(f"query p95 < 100 ms at {_n(big)}", f"p95 {he.get('p95_ms', 0):.1f} ms with embedding, "
+            f"{a['latency']['hybrid_vector_given']['p95_ms']:.1f} ms vector given", he.get("p95_ms", 1e9) < 100)
+        v = a.get("ivf", {}).get("by_nprobe")
+        if v:
+            default = a["ivf"]["default_nprobe"]
+            good = [int(k) for k, x in v.items() if x["recall"] >= 0.95]
+            row(f"IVF-SQ8 recall@10 against exact search at {_n(big)}",
+                f"{v[str(default)]['recall'] if str(default) in v else v[default]['recall']:.3f} at the default nprobe {default}; "
+                f"suggested nprobe: {min(good) if good else 'above 128'} (smallest with recall >= 0.95)", None)
+        m = a["memory"]
+        row(f"the {_n(big)} index fits comfortably in 24 GiB", f"peak RSS while building {m['peak_rss'] / GiB:.1f} GiB, "
+            f"{m['rss_after_build'] / GiB:.1f} GiB held after the build, {a['disk']['total'] / GiB:.1f} GiB on disk", m["peak_rss"] < 0.75 * 24 * GiB)
+    shares = [f"{_n(r['size'])} {r['build']['embed_share'] * 100:.0f}%" for r in _ok(runs, "qa")]
+    ok = all(r["build"]["embed_share"] >= 0.9 for r in _ok(runs, "qa"))
+    row("qa: indexing spends >= 90% of its time in the encoder", ", ".join(shares), ok)
     q = rep.get("quality", {}).get("systems", {})
     if "qa hybrid" in q and "peer EnsembleRetriever" in q:
         row("trial-set R@1 of qa above the peer's", f"{q['qa hybrid']['r1']:.3f} vs {q['peer EnsembleRetriever']['r1']:.3f}",
             q["qa hybrid"]["r1"] > q["peer EnsembleRetriever"]["r1"])
-    L += ["", "'qa' is the code as it is; 'qa-patched' is the same code with the changes recommended in bench/README.md "
-          "(streaming tokens into BM25 and building its matrices with scipy, float16 sentence vectors a chunk at a time, "
-          "single-threaded FAISS and USE for a single query).", ""]
-    return L
-
-
-def quiet_share(rep: dict) -> list[str]:
-    """The encoder's share of the build with both the encoder and the tokenisers timed on the quiet machine."""
-    q = rep.get("tokenize_rate_quiet")
-    if not q:
-        return []
-    L = ["## Encoder share with every rate timed on the quiet machine", "",
-         f"The tokenising rates above (measured during the run at 10k, on the busy machine) are slower than the encoder rate "
-         f"(re-measured on the quiet machine). Timed again after the run, quiet: qa {q['qa_ms']:.2f} ms per passage, peer "
-         f"{q['peer_ms']:.2f} ms ({q['how']}). With those, and the measured BM25, vector index and write times:", "",
-         "| passages | system | encoder s | everything else s | encoder share |", "| ---: | --- | ---: | ---: | ---: |"]
-    for r in sorted((r for r in rep.get("runs", []) if "build" in r), key=lambda r: (r["size"], r["system"])):
-        b, sp = r["build"], r["build"]["split_s"]
-        tok = (q["peer_ms"] if r["system"] == "peer" else q["qa_ms"]) / 1e3 * r["size"]
-        rest = tok + sp["bm25"] + sp["vector_index"] + sp["write"]
-        L.append(f"| {_n(r['size'])} | {r['system']} | {b['embed_real_encoder_s']:,.0f} | {rest:,.0f} | {b['embed_real_encoder_s'] / (b['embed_real_encoder_s'] + rest) * 100:.1f}% |")
     return L + [""]
 
 
@@ -206,8 +180,8 @@ def apply_rate(rep: dict, rate: dict) -> None:
 
 def ratios(runs, sizes) -> list[str]:
     L = ["## qa against the peer, same run (peer ÷ qa: above 1 means qa is faster)", "",
-         "| passages | qa | BM25 build | tokenise | keyword query p50 | hybrid p50 (with embedding) | hybrid p50 (vector given) | build without encoder | peak RSS (qa ÷ peer) | disk (qa ÷ peer) |",
-         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+         "| passages | BM25 build | tokenise | keyword query p50 | hybrid p50 (with embedding) | hybrid p50 (vector given) | build without encoder | peak RSS (qa ÷ peer) | disk (qa ÷ peer) |",
+         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
     def div(x, y):
         return f"{x / y:,.1f}x" if x is not None and y else "–"
@@ -220,14 +194,12 @@ def ratios(runs, sizes) -> list[str]:
         p = _by(runs, "peer", size)
         if not p or "build" not in p:
             continue
-        for variant in ("qa", "qa-patched"):
-            a = _by(runs, variant, size)
-            if not a or "build" not in a:
-                continue
+        a = _by(runs, "qa", size)
+        if a and "build" in a:
             has_bm25 = "bm25" in p["spec"]["parts"]
             peer_bm25 = p["build"]["split_s"]["bm25"] if has_bm25 else None
             peer_tok = p["build"]["split_s"]["tokenize"] if has_bm25 else None
-            L.append(f"| {_n(size)} | {variant} | {div(peer_bm25, a['build']['split_s']['bm25'])} | {div(peer_tok, a['build']['split_s']['tokenize'])} | "
+            L.append(f"| {_n(size)} | {div(peer_bm25, a['build']['split_s']['bm25'])} | {div(peer_tok, a['build']['split_s']['tokenize'])} | "
                      f"{div(kw(p), kw(a))} | {div(he(p), he(a))} | {div(hv(p), hv(a))} | {div(nb(p), nb(a))} | "
                      f"{div(a['memory']['peak_rss'], p['memory']['peak_rss'])} | {div(a['disk']['total'], p['disk']['total'])} |")
     L += ["", "qa's BM25 is two indexes (jieba words and character 1+2-grams); the peer's is one (jieba words). "
@@ -239,12 +211,11 @@ def ratios(runs, sizes) -> list[str]:
 
 def ivf(runs) -> list[str]:
     L = []
-    for r in _ok(runs, "qa") + _ok(runs, "qa-patched"):
+    for r in _ok(runs, "qa"):
         v = r.get("ivf")
         if not v or "by_nprobe" not in v:
             continue
         L += [f"## IVF-SQ8 at {_n(r['size'])} passages ({r['system']}): recall@{v['k']} against exact search (same vectors), nlist {v['nlist']}, default nprobe {v['default_nprobe']}", "",
-              *([f"Measured separately with `python -m bench.ivf --size {r['size']}` (same vectors and FaissStore settings; train + add took {v['train_and_add_s']:.0f} s).", ""] if v.get("measured_separately") else []),
               "| nprobe | recall@10 | dense search p50 ms | p95 ms |", "| ---: | ---: | ---: | ---: |"]
         for nprobe, x in v["by_nprobe"].items():
             L.append(f"| {nprobe} | {x['recall']:.3f} | {x['p50_ms']:.2f} | {x['p95_ms']:.2f} |")
@@ -256,7 +227,7 @@ def memory(runs, sizes) -> list[str]:
     L = ["## qa on disk, bytes per passage", "",
          "| passages | " + " | ".join(["passages.jsonl (text)", "bm25_words", "bm25_chars", "passages.faiss", "sentences_vec.npy (float16)", "sentences_pid/span", "total", "RSS held after build, per passage"]) + " |",
          "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for r in _ok(runs, "qa") + _ok(runs, "qa-patched"):
+    for r in _ok(runs, "qa"):
         parts, n = r["disk"]["parts"], r["size"]
         row = [parts.get("passages.jsonl", 0), parts.get("bm25_words", 0), parts.get("bm25_chars", 0), parts.get("passages.faiss", 0),
                parts.get("sentences_vec.npy", 0), parts.get("sentences_pid.npy", 0) + parts.get("sentences_span.npy", 0), r["disk"]["total"]]
@@ -300,9 +271,6 @@ def draw(runs: list[dict], out: Path) -> None:
     series = [("qa", "hybrid_with_embedding", "qa hybrid (with query embedding)", "C0", "-"),
               ("qa", "hybrid_vector_given", "qa hybrid (vector given)", "C0", "--"),
               ("qa", "keyword_only", "qa BM25 only", "C0", ":"),
-              ("qa-patched", "hybrid_with_embedding", "qa-patched hybrid (with query embedding)", "C2", "-"),
-              ("qa-patched", "hybrid_vector_given", "qa-patched hybrid (vector given)", "C2", "--"),
-              ("qa-patched", "keyword_only", "qa-patched BM25 only", "C2", ":"),
               ("peer", "hybrid_with_embedding", "LangChain Ensemble (with query embedding)", "C3", "-"),
               ("peer", "hybrid_vector_given", "LangChain Ensemble (vector given)", "C3", "--"),
               ("peer", "keyword_only", "LangChain BM25Retriever only", "C3", ":")]
@@ -317,7 +285,7 @@ def draw(runs: list[dict], out: Path) -> None:
     _finish(plt, fig, ax, out / "latency.png", ylabel="query latency, ms (p50; band to p95)", title="Query latency against corpus size")
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for system, color in (("qa", "C0"), ("qa-patched", "C2"), ("peer", "C3")):
+    for system, color in (("qa", "C0"), ("peer", "C3")):
         rs = _ok(runs, system)
         if not rs:
             continue

@@ -174,6 +174,11 @@ class PrecomputedEncoder:
         self.name, self.dim = rv.encoder, rv.sentence_vecs.shape[1]
         self.rv, self.standins = rv, standins
         self.next_standin = 0
+        # Where each passage's vector came from, in encoding order: row r of rv.passage_vecs as -(r + 1),
+        # stand-in k as k. A synthetic passage whose text repeats an embedded one gets that real vector, so
+        # stand-ins do not line up with passage positions; exact-search ground truth reads this log instead.
+        self._source = np.zeros(0, np.int64)
+        self._logged: list[np.ndarray] = []
         self.missing_sentences = 0
         self.passages = 0
         self.sentences = 0
@@ -181,6 +186,7 @@ class PrecomputedEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         out = np.empty((len(texts), self.dim), np.float32)
         todo = []
+        source = []
         sents, pas = self.rv.sentences, self.rv.passages
         for i, t in enumerate(texts):
             j = sents.get(t)
@@ -192,7 +198,9 @@ class PrecomputedEncoder:
             if j is not None:
                 out[i] = self.rv.passage_vecs[j]
                 self.passages += 1
+                source.append(-(j + 1))
             elif "\n" in t:
+                source.append(self.next_standin + len(todo))
                 todo.append(i)
                 self.passages += 1
             else:  # a sentence the pool split differently (rare): any real sentence, chosen by hash
@@ -203,11 +211,26 @@ class PrecomputedEncoder:
         if todo:
             out[todo] = self.standins.take(self.next_standin, len(todo))
             self.next_standin += len(todo)
+        if source:
+            self._logged.append(np.array(source, np.int64))
         return out
 
-    def passage_vectors(self, n: int) -> np.ndarray:
-        """The vectors that passages 0..n of the synthetic corpus get (for exact-search ground truth)."""
-        first = min(n, self.rv.real)
-        off = len(self.rv.passage_vecs) - self.rv.real
-        real = self.rv.passage_vecs[off : off + first]
-        return np.concatenate([real, self.standins.take(0, n - first)]) if n > first else real.copy()
+    def passage_sources(self) -> np.ndarray:
+        """Source of every passage vector handed out so far (see `_source`), in encoding order."""
+        if self._logged:
+            self._source = np.concatenate([self._source, *self._logged])
+            self._logged = []
+        return self._source
+
+    def given_vectors(self, start: int, n: int) -> np.ndarray:
+        """The vectors handed out for passages start..start+n, in encoding order (exact-search ground truth)."""
+        src = self.passage_sources()[start : start + n]
+        out = np.empty((len(src), self.dim), np.float32)
+        real = src < 0
+        out[real] = self.rv.passage_vecs[-src[real] - 1]
+        ks = src[~real]
+        if len(ks):
+            # Stand-ins are handed out in order, so a block's are one contiguous run.
+            assert np.all(np.diff(ks) == 1), "stand-ins are handed out in order"
+            out[~real] = self.standins.take(int(ks[0]), len(ks))
+        return out

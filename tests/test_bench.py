@@ -52,3 +52,37 @@ def test_standins_keep_dimension_and_unit_length():
     assert v.shape == (100, 16)
     assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
     assert np.allclose(StandIns(real).take(60, 5), v[50:55])
+
+
+def test_exact_ground_truth_follows_the_vectors_each_passage_was_given():
+    """A passage whose text repeats an embedded one gets that real vector, so stand-ins shift against passage
+    positions; IVF recall's ground truth must use the vectors actually handed out (it once did not: 0.07 at 1M)."""
+    import numpy as np
+
+    from bench.vectors import EncoderRate, PrecomputedEncoder, RealVectors, StandIns
+    from bench.worker import _exact_top, ivf_recall
+    from qa.stores.faiss import FaissStore
+
+    rng = np.random.default_rng(1)
+    pv = rng.standard_normal((20, 16)).astype(np.float32)
+    pv /= np.linalg.norm(pv, axis=1, keepdims=True)
+    rv = RealVectors({}, np.zeros((1, 16), np.float32), {f"t\n{i}": i for i in range(20)}, pv, 20,
+                     EncoderRate(0, 0, 0, 0, 0), "hash:16")
+    enc = PrecomputedEncoder(rv, StandIns(pv))
+    texts = [f"t\n{i}" for i in range(20)] + ["t\nnew a", "t\n3", "t\nnew b"] + [f"t\nnew {i}" for i in range(400)]
+    given = np.concatenate([enc.encode(texts[:25]), enc.encode(texts[25:])])
+    assert np.array_equal(given[21], pv[3])  # the repeated text got its real vector, not the next stand-in
+    assert np.array_equal(enc.given_vectors(0, len(texts)), given)
+    q = rng.standard_normal((5, 16)).astype(np.float32)
+    truth = _exact_top(enc, len(texts), q, 10)
+    brute = np.argsort(-(q @ given.T), axis=1)[:, :10]
+    assert all(set(a) == set(b) for a, b in zip(truth, brute))
+
+    store = FaissStore.create(16, expected_size=len(texts), kind="ivf-sq8")
+    store.add(np.arange(len(texts)), given)
+
+    class Holder:
+        vectors = store
+
+    res = ivf_recall(Holder, enc, len(texts), q)
+    assert res["by_nprobe"][128]["recall"] > 0.9  # nprobe above nlist: exhaustive, only SQ8 rounding differs
