@@ -45,8 +45,9 @@ def markdown(rep: dict) -> str:
         L += [f"Then `{extra}` (its runs replace the same system and size; load average then {rep.get('machine_at_merge', {}).get('load_avg_at_start')}).", ""]
     L += ["## Machine", "",
           f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, {m['platform']}. "
-          f"Load average at start {m['load_avg_at_start']}: the machine was shared with other jobs, so absolute times are "
-          "pessimistic; both systems ran in the same run on the same machine, one after the other, each size in its own process.", ""]
+          f"Load average at start {m['load_avg_at_start']}" + (": the machine was shared with other jobs, so absolute times are pessimistic"
+                                                               if m["load_avg_at_start"][0] > 1.5 else " (quiet)") +
+          "; both systems ran in the same run on the same machine, one after the other, each size in its own process.", ""]
     L += ["## What is real and what is stand-in", "",
           f"* **Text**: {c['source_sentences']:,} real sentences from {c['source_paragraphs']} paragraphs (CMRC 2018 trial set + `corpus/`) "
           f"recombined into passages of 3-8 sentences (runs of 1-4 consecutive sentences from random paragraphs), titles drawn from the "
@@ -107,6 +108,7 @@ def markdown(rep: dict) -> str:
     L.append("")
     L += targets(rep)
     L += ratios(runs, sizes)
+    L += bm25_build(rep)
     L += ivf(runs)
     L += memory(runs, sizes)
     L += projection(runs, s)
@@ -130,14 +132,16 @@ def targets(rep: dict) -> list[str]:
     if a and p and "build" in a and "build" in p and "bm25" in p["spec"]["parts"]:
         rb = p["build"]["split_s"]["bm25"] / a["build"]["split_s"]["bm25"]
         rq = _get(p, "latency", "keyword_only", "p50_ms") / _get(a, "latency", "keyword_only", "p50_ms")
-        row("BM25 build and query >= 100x faster than rank_bm25 at 100k",
-            f"build {rb:,.1f}x ({a['build']['split_s']['bm25']:.1f} s vs {p['build']['split_s']['bm25']:.1f} s), "
-            f"query p50 {rq:,.1f}x ({_get(a, 'latency', 'keyword_only', 'p50_ms'):.1f} ms vs {_get(p, 'latency', 'keyword_only', 'p50_ms'):.1f} ms)",
-            rb >= 100 and rq >= 100)
+        row("BM25 query >= 100x faster than rank_bm25 at 100k (tokenise the question, score every passage, top 5)",
+            f"p50 {rq:,.1f}x ({_get(a, 'latency', 'keyword_only', 'p50_ms'):.1f} ms vs {_get(p, 'latency', 'keyword_only', 'p50_ms'):.1f} ms)",
+            rq >= 100)
+        row("BM25 build >= 100x faster than rank_bm25 at 100k (index from token strings)",
+            f"{rb:,.1f}x ({a['build']['split_s']['bm25']:.1f} s for qa's two indexes vs {p['build']['split_s']['bm25']:.1f} s for one); "
+            "see 'The BM25 build' below", rb >= 100)
     if a and "latency" in a:
         he, qe = a["latency"].get("hybrid_with_embedding", {}), a["latency"].get("query_embedding_in_that_series", {})
         row("query p50 < 30 ms at 100k, query embedding included",
-            f"p50 {he.get('p50_ms', 0):.1f} ms (of which embedding p50 {qe.get('p50_ms', 0):.1f} ms), vector given "
+            f"p50 {he.get('p50_ms', 0):.1f} ms (embedding alone p50 {qe.get('p50_ms', 0):.1f} ms, overlapped with keyword scoring), vector given "
             f"{a['latency']['hybrid_vector_given']['p50_ms']:.1f} ms", he.get("p50_ms", 1e9) < 30)
     big = max(sizes, default=0)
     a = _by(runs, "qa", big)
@@ -209,6 +213,38 @@ def ratios(runs, sizes) -> list[str]:
     return L
 
 
+def bm25_build(rep: dict) -> list[str]:
+    """Where qa's BM25 build time goes, from `python -m bench.bm25_build` (if it was run)."""
+    b = rep.get("bm25_build")
+    if not b:
+        return []
+    t, n = b["tokens"], b["size"]
+    qa_tokens = t["qa words"] + t["qa chars"]
+    qa_total = b["qa words"]["add_s"] + b["qa chars"]["add_s"]
+    to_ids = b["qa words"]["tokens_to_ids_s"] + b["qa chars"]["tokens_to_ids_s"]
+    matrices = b["qa words"]["matrices_from_ids_s"] + b["qa chars"]["matrices_from_ids_s"]
+    ns = lambda sec, k: f"{sec / k * 1e9:,.0f} ns"
+    L = [f"## The BM25 build at {_n(n)} passages, from the same token lists", "",
+         f"Measured with `{b['command']}` (fastest of {b['repeat']}).", "",
+         "| | tokens | seconds | per token |", "| --- | ---: | ---: | ---: |",
+         f"| rank_bm25 `BM25Okapi` (peer: jieba words) | {t['peer']:,} | {b['rank_bm25_s']:.2f} | {ns(b['rank_bm25_s'], t['peer'])} |",
+         f"| qa words: token strings to ids | {t['qa words']:,} | {b['qa words']['tokens_to_ids_s']:.2f} | {ns(b['qa words']['tokens_to_ids_s'], t['qa words'])} |",
+         f"| qa words: score matrices from ids | | {b['qa words']['matrices_from_ids_s']:.2f} | {ns(b['qa words']['matrices_from_ids_s'], t['qa words'])} |",
+         f"| qa chars: token strings to ids | {t['qa chars']:,} | {b['qa chars']['tokens_to_ids_s']:.2f} | {ns(b['qa chars']['tokens_to_ids_s'], t['qa chars'])} |",
+         f"| qa chars: score matrices from ids | | {b['qa chars']['matrices_from_ids_s']:.2f} | {ns(b['qa chars']['matrices_from_ids_s'], t['qa chars'])} |",
+         f"| qa, both stores | {qa_tokens:,} | {qa_total:.2f} | {ns(qa_total, qa_tokens)} |",
+         f"| one dict lookup per peer token, nothing else | {t['peer']:,} | {b['floor_one_lookup_per_peer_token_s']:.2f} | "
+         f"{ns(b['floor_one_lookup_per_peer_token_s'], t['peer'])} |", "",
+         f"qa indexes {qa_tokens / t['peer']:.1f}x the peer's tokens (jieba search-mode words plus character 1+2-grams, its strongest "
+         f"single retriever on the trial set: `qa eval --compare`). Per token its build is {b['rank_bm25_s'] / t['peer'] / (qa_total / qa_tokens):.1f}x "
+         f"rank_bm25's; from token ids alone (the part that is numpy and scipy) {b['rank_bm25_s'] / t['peer'] / (matrices / qa_tokens):.0f}x. "
+         f"{to_ids / qa_total:.0%} of qa's build is the one Python dict lookup per token that turns strings into ids. "
+         f"100x rank_bm25 would be {b['rank_bm25_s'] / 100:.2f} s for the peer's tokens alone; a single dict lookup per token, "
+         f"with nothing built, already takes {b['floor_one_lookup_per_peer_token_s']:.2f} s. No build that reads token strings in "
+         "Python reaches the target; it is met for queries, where the work is on arrays.", ""]
+    return L
+
+
 def ivf(runs) -> list[str]:
     L = []
     for r in _ok(runs, "qa"):
@@ -260,6 +296,54 @@ def projection(runs, s) -> list[str]:
                  f"(tokenise {b['split_s']['tokenize'] * f / 60:,.0f} min, BM25 {b['split_s']['bm25'] * f / 60:,.0f} min), "
                  f"peak RSS ~{peak / GiB:,.0f} GiB (machine: {24} GiB), keyword query p50 ~{(kw or 0) * f:,.0f} ms, hybrid p50 (vector given) ~{(hv or 0) * f:,.0f} ms.")
     return (["## Not run, and why", ""] + L + [""]) if L else []
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def readme_summary(rep: dict) -> str:
+    """The short table for the README's benchmark section, from the same report as results.md."""
+    runs = rep.get("runs", [])
+    L = [f"From `{rep['command']}`, {rep['started'][:10]}; full tables in "
+         "[bench/results/results.md](bench/results/results.md).", "",
+         "| passages | system | hybrid query p50 / p95 ms (query embedding included) | keyword query p50 ms "
+         "| build s (USE at measured rate) | of which in the encoder | build s without the encoder | peak RSS GiB | disk MiB |",
+         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size in sorted({r["size"] for r in runs}):
+        for system, label in (("qa", "qa"), ("peer", "LangChain")):
+            r = _by(runs, system, size)
+            if r is None:
+                continue
+            if "build" not in r:
+                L.append(f"| {_n(size)} | {label} | {r.get('error') or r.get('skipped')} | | | | | | |")
+                continue
+            b, lat = r["build"], r["latency"]
+            he, kw = lat.get("hybrid_with_embedding", {}), lat.get("keyword_only", {})
+            name = label
+            v = r.get("ivf", {})
+            if v.get("by_nprobe"):
+                d = v["by_nprobe"].get(str(v["default_nprobe"])) or v["by_nprobe"].get(v["default_nprobe"])
+                name += f" (IVF-SQ8, nprobe {v['default_nprobe']}: recall@10 {d['recall']:.3f} vs exact)"
+            hyb = f"{_f(he.get('p50_ms'))} / {_f(he.get('p95_ms'))}" if he else (r.get("note") or "–")
+            L.append(f"| {_n(size)} | {name} | {hyb} | {_f(kw.get('p50_ms'))} | {b['total_with_real_encoder_s']:,.0f} | "
+                     f"{b['embed_share'] * 100:.0f}% | {b['measured_wall_s'] - b['split_s']['embed']:,.0f} | "
+                     f"{r['memory']['peak_rss'] / GiB:.2f} | {r['disk']['total'] / MiB:,.0f} |")
+    q = rep.get("quality", {}).get("systems", {})
+    if "qa hybrid" in q and "peer EnsembleRetriever" in q:
+        a, p = q["qa hybrid"], q["peer EnsembleRetriever"]
+        L += ["", f"Trial-set retrieval, same vectors: `qa` R@1 {a['r1']:.3f} / R@5 {a['r5']:.3f} / MRR@10 {a['mrr10']:.3f}; "
+              f"the LangChain ensemble {p['r1']:.3f} / {p['r5']:.3f} / {p['mrr10']:.3f}."]
+    return "\n".join(L)
+
+
+def update_readme(rep: dict, readme: Path) -> None:
+    """Replace the text between the README's bench markers with `readme_summary`."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"{readme}: no {README_START} ... {README_END} markers to write the summary between")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{readme_summary(rep)}\n{README_END}{tail}", encoding="utf-8")
 
 
 def draw(runs: list[dict], out: Path) -> None:
@@ -317,6 +401,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     ap.add_argument("--remeasure-encoder", type=int, default=0, metavar="N",
                     help="time the real encoder N times now and use the fastest (for a run whose start was on a busy machine)")
+    ap.add_argument("--readme", type=Path, metavar="README.md", help="also rewrite the summary table between its bench markers")
     a = ap.parse_args(argv)
     rep = json.loads((a.out / "latest.json").read_text(encoding="utf-8"))
     if a.remeasure_encoder:
@@ -331,6 +416,8 @@ def main(argv=None) -> None:
         rep["encoder_rate"] = best
         apply_rate(rep, best)
     write_all(rep, a.out)
+    if a.readme:
+        update_readme(rep, a.readme)
 
 
 if __name__ == "__main__":

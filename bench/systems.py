@@ -10,7 +10,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.index import Index
-from qa.retrieve import _top, retrieve
+from qa.retrieve import _top, background, retrieve
 from qa.text import char_tokens, word_tokens
 from qa.types import Passage
 
@@ -44,13 +44,15 @@ def build_qa(passages: Sequence[Passage], encoder, directory: Path | None, k: in
     qenc = query_encoder or encoder
     embed_s: list[float] = []
 
+    def embed(q: str) -> np.ndarray:
+        t = time.perf_counter()
+        v = qenc.encode([q])[0]
+        embed_s.append(time.perf_counter() - t)
+        return v
+
     def hybrid(q: str, qvec: np.ndarray | None) -> list[str]:
-        if qvec is None:
-            t = time.perf_counter()
-            v = qenc.encode([q])[0]
-            embed_s.append(time.perf_counter() - t)
-        else:
-            v = qvec
+        # As Assistant.ask does: the question is embedded on a worker thread while the keyword indexes are scored.
+        v = background(embed, q) if qvec is None else qvec
         return [h.passage.doc_id for h in retrieve(index, q, v, k, settings)]
 
     def keyword(q: str):

@@ -15,7 +15,7 @@ from .encoders import Encoder, canonical_name, load_encoder
 from .errors import IndexMismatchError, InputError
 from .index import BuildStats, DocInfo, Index
 from .ingest import load_documents
-from .retrieve import Weights, retrieve
+from .retrieve import Weights, background, retrieve
 from .types import Answer, Hit
 
 log = logging.getLogger(__name__)
@@ -71,15 +71,15 @@ class Assistant:
         """The best passages for the question, best first, without an answer."""
         question = self._check_question(question)
         index = self._index  # one snapshot for the whole query, even if add/delete swaps it meanwhile
-        return retrieve(index, question, self.embed_query(question), k or self.settings.top_k, self.settings, weights)
+        return retrieve(index, question, background(self.embed_query, question), k or self.settings.top_k, self.settings, weights)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer `question` from the index: answer text, whether it was found, and the cited passages."""
         question = self._check_question(question)
         index = self._index
-        qvec = self.embed_query(question)
+        qvec = background(self.embed_query, question)  # embedded while the keyword indexes are scored
         hits = retrieve(index, question, qvec, k or self.settings.top_k, self.settings)
-        return answer_question(question, hits, index, qvec, self.settings)
+        return answer_question(question, hits, index, qvec.result(), self.settings)
 
     # -- managing -------------------------------------------------------------------------------
     @property

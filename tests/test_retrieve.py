@@ -62,3 +62,20 @@ def test_fusion_keeps_a_wide_lexical_margin_but_lets_dense_break_ties():
 def test_empty_index_returns_nothing(hash_encoder):
     idx = Index.empty(hash_encoder)
     assert retrieve(idx, "送温暖", hash_encoder.encode(["送温暖"])[0], 5, Settings()) == []
+
+
+@pytest.mark.parametrize("kind", ["skewed", "mostly_zero", "ties"])
+def test_top_is_exact_on_large_arrays_with_the_sample_prefilter(kind):
+    from qa.retrieve import _top
+
+    rng = np.random.default_rng(5)
+    for size in (50, 5_000, 300_000):
+        s = (rng.random(size) ** 4 * 10).astype(np.float32)
+        if kind == "mostly_zero":
+            s[rng.random(size) < 0.999] = 0
+        if kind == "ties":
+            s = np.round(s)
+        for n in (1, 5, 100):
+            got = _top(s, n)
+            assert len(got) == min(n, size) and len(set(got.tolist())) == len(got)
+            np.testing.assert_array_equal(s[got], np.sort(s)[::-1][: len(got)])

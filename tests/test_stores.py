@@ -59,3 +59,35 @@ def test_bm25_unknown_query_terms_score_zero():
     store.add(np.array([0]), [["工会"]])
     scores, _ = store.scores(["巴黎", "天气"])
     assert not scores.any()
+
+
+def test_bm25_scores_equal_bm25s_own_scoring_before_and_after_reload(tmp_path):
+    """Our posting-list kernel must give exactly what bm25s' get_scores_from_ids gives on the same matrices."""
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(60)]
+    docs = [[str(w) for w in rng.choice(words, size=rng.integers(1, 30))] for _ in range(500)]
+    store = BM25Store()
+    store.add(np.arange(500), docs)
+    store.save(tmp_path / "b")
+    for s in (store, BM25Store.load(tmp_path / "b")):
+        for _ in range(20):
+            query = [str(w) for w in rng.choice(words + ["unseen"], size=rng.integers(1, 6))]  # repeats count twice, as in bm25s
+            got, ids = s.scores(query)
+            known = [s.vocab[t] for t in query if t in s.vocab]
+            want = s._bm25.get_scores_from_ids(known) if known else np.zeros(500, np.float32)
+            assert got.dtype == np.float32 and list(ids) == list(range(500))
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_posting_kernel_and_its_public_fallback_agree():
+    from qa.stores import bm25
+
+    rng = np.random.default_rng(4)
+    rows = np.sort(rng.choice(1000, 300, replace=False)).astype(np.int32)
+    weights = rng.random(300).astype(np.float32)
+    fast, slow = np.zeros(1000, np.float32), np.zeros(1000, np.float32)
+    bm25._add_posting(fast, rows, weights)
+    bm25._add_posting(fast, rows[:10], weights[:10])
+    np.add.at(slow, rows, weights)
+    np.add.at(slow, rows[:10], weights[:10])
+    np.testing.assert_array_equal(fast, slow)
