@@ -86,3 +86,32 @@ def test_exact_ground_truth_follows_the_vectors_each_passage_was_given():
 
     res = ivf_recall(Holder, enc, len(texts), q)
     assert res["by_nprobe"][128]["recall"] > 0.9  # nprobe above nlist: exhaustive, only SQ8 rounding differs
+
+
+def test_bm25_build_breakdown_counts_tokens_and_splits_qa_time():
+    from bench.bm25_build import measure
+
+    res = measure(300, repeat=1)
+    t = res["tokens"]
+    assert t["qa chars"] > t["qa words"] > 0 and t["peer"] > 0
+    for name in ("qa words", "qa chars"):
+        part = res[name]
+        assert 0 < part["matrices_from_ids_s"] < part["add_s"]
+        assert part["tokens_to_ids_s"] == part["add_s"] - part["matrices_from_ids_s"]
+    assert res["rank_bm25_s"] > 0 and res["floor_one_lookup_per_peer_token_s"] > 0
+
+
+def test_readme_summary_is_written_between_the_markers_only(tmp_path):
+    from bench.report import README_END, README_START, update_readme
+
+    rep = {"command": "python -m bench --quick", "started": "2026-11-25T00:00:00", "runs": [
+        {"system": "peer", "size": 1_000_000, "skipped": "not run above 100,000 passages (--caps)"}]}
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{README_START}\nold table\n{README_END}\nafter\n", encoding="utf-8")
+    update_readme(rep, readme)
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and text.endswith("after\n") and "old table" not in text
+    assert "| 1M | LangChain | not run above 100,000 passages (--caps) |" in text
+    readme.write_text("no markers", encoding="utf-8")
+    with pytest.raises(SystemExit, match="markers"):
+        update_readme(rep, readme)
