@@ -31,6 +31,12 @@ def _f(x, fmt="{:.1f}", none="–"):
     return none if x is None else fmt.format(x)
 
 
+def _at_default_nprobe(ivf: dict) -> dict:
+    """The IVF measurement at the store's default nprobe (keys are ints in a run, strings once read from JSON)."""
+    by = ivf["by_nprobe"]
+    return by.get(str(ivf["default_nprobe"])) or by[ivf["default_nprobe"]]
+
+
 def _by(runs, system, size):
     return next((r for r in runs if r["system"] == system and r["size"] == size), None)
 
@@ -154,7 +160,7 @@ def targets(rep: dict) -> list[str]:
             default = a["ivf"]["default_nprobe"]
             good = [int(k) for k, x in v.items() if x["recall"] >= 0.95]
             row(f"IVF-SQ8 recall@10 against exact search at {_n(big)}",
-                f"{v[str(default)]['recall'] if str(default) in v else v[default]['recall']:.3f} at the default nprobe {default}; "
+                f"{_at_default_nprobe(a['ivf'])['recall']:.3f} at the default nprobe {default}; "
                 f"suggested nprobe: {min(good) if good else 'above 128'} (smallest with recall >= 0.95)", None)
         m = a["memory"]
         row(f"the {_n(big)} index fits comfortably in 24 GiB", f"peak RSS while building {m['peak_rss'] / GiB:.1f} GiB, "
@@ -333,7 +339,7 @@ def readme_summary(rep: dict) -> str:
             name = label
             v = r.get("ivf", {})
             if v.get("by_nprobe"):
-                d = v["by_nprobe"].get(str(v["default_nprobe"])) or v["by_nprobe"].get(v["default_nprobe"])
+                d = _at_default_nprobe(v)
                 name += f" (IVF-SQ8, nprobe {v['default_nprobe']}: recall@10 {d['recall']:.3f} vs exact)"
             hyb = f"{_f(he.get('p50_ms'))} / {_f(he.get('p95_ms'))}" if he else (r.get("note") or "–")
             L.append(f"| {_n(size)} | {name} | {hyb} | {_f(kw.get('p50_ms'))} | {b['total_with_real_encoder_s']:,.0f} | "
