@@ -43,8 +43,14 @@ class Settings:
     min_confidence: float = 0.341
     max_question_chars: int = 1000
     batch_size: int = 32
-    # Upload guard for the page and `qa add`.
-    max_upload_mb: int = 20
+    # Limits on what may come in, the same on the page and in the CLI; each message names its variable.
+    max_upload_mb: int = 20  # one file given to `qa add` or uploaded
+    max_document_chars: int = 1_000_000  # text of one article or JSONL record (any file, builds too)
+    max_unzipped_mb: int = 64  # a .docx's declared unpacked size, checked before unpacking (zip bombs)
+    max_add_passages: int = 20_000  # passages one add or upload may bring (~10 minutes of embedding)
+    max_top_k: int = 100  # the largest `k` a question may ask for
+    # A writer waits this long (seconds) for another writer of the same index before giving up.
+    lock_timeout: float = 120.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

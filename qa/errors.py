@@ -32,3 +32,11 @@ class CorruptIndexError(QAError):
 
 class ModelError(QAError):
     """An encoder that cannot be loaded."""
+
+
+class IndexBusyError(QAError):
+    """Another writer holds the index for longer than the lock timeout."""
+
+
+class StorageError(QAError):
+    """The index could not be written (disk full, no permission); the old version is intact."""

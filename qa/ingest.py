@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .config import Settings
 from .errors import InputError, UnreadableFileError
-from .readers import decode, docx_lines, html_lines, pdf_text
+from .readers import Limits, decode, docx_lines, html_lines, pdf_text, too_long
 from .types import Document
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,10 @@ def _text_lines(text: str) -> list[tuple[str | None, str]]:
     return out
 
 
-def _read_jsonl(text: str, name: str) -> list[tuple[Document, str]]:
+MAX_ID_CHARS = 256
+
+
+def _read_jsonl(text: str, name: str, limits: Limits) -> list[tuple[Document, str]]:
     """One document per non-blank line, each with its `file:line` place."""
     docs = []
     # Not splitlines(): JSON strings may hold U+2028 and friends unescaped.
@@ -140,13 +144,21 @@ def _read_jsonl(text: str, name: str) -> list[tuple[Document, str]]:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
             raise InputError(f"{where}: not valid JSON ({e.msg} at column {e.colno}); each line must be one object like {{\"id\": ..., \"title\": ..., \"text\": ...}}") from None
+        except RecursionError:
+            raise InputError(f"{where}: JSON nested too deeply; each line must be one flat object like {{\"id\": ..., \"title\": ..., \"text\": ...}}") from None
+        except ValueError as e:  # e.g. an integer of thousands of digits
+            raise InputError(f"{where}: unusable JSON value ({str(e).split(';')[0]})") from None
         if not isinstance(rec, dict):
             raise InputError(f"{where}: expected a JSON object with \"id\" and \"text\", got {type(rec).__name__}")
         if "id" not in rec or isinstance(rec["id"], bool) or not isinstance(rec["id"], (str, int)) or str(rec["id"]).strip() == "":
             raise InputError(f"{where}: missing or empty \"id\" (a string or integer that names the document)")
+        if len(str(rec["id"])) > MAX_ID_CHARS:
+            raise InputError(f"{where}: \"id\" is {len(str(rec['id'])):,} characters long; ids are at most {MAX_ID_CHARS}")
         text_ = rec.get("text")
         if not isinstance(text_, str) or not text_.strip():
             raise InputError(f"{where}: missing or empty \"text\" in record {rec['id']!r}")
+        if len(text_) > limits.document_chars:
+            raise InputError(f"{where}: " + too_long(f"record {rec['id']!r}", len(text_), limits))
         title = rec.get("title")
         if title is not None and not isinstance(title, str):
             raise InputError(f"{where}: \"title\" must be a string in record {rec['id']!r}")
@@ -154,21 +166,21 @@ def _read_jsonl(text: str, name: str) -> list[tuple[Document, str]]:
     return docs
 
 
-def _parse(data: bytes, name: str) -> list[tuple[Document, str]]:
+def _parse(data: bytes, name: str, limits: Limits) -> list[tuple[Document, str]]:
     """A file's bytes -> (document, place) pairs; `name` gives the type, the stem and the source."""
     stem, suffix = Path(name).stem, Path(name).suffix.lower()
     if suffix not in SUPPORTED:
         raise UnreadableFileError(name, f"unsupported type {suffix or '(none)'}: use one of {', '.join(SUPPORTED)}")
     if suffix == ".jsonl":
-        return _read_jsonl(decode(data, name), name)
+        return _read_jsonl(decode(data, name), name, limits)
     if suffix in (".txt", ".md"):
         docs = _articles(_text_lines(decode(data, name)), stem, name, repair=True)
     else:
         try:  # third-party parsers fail in many ways on broken files; each becomes one actionable error
             if suffix == ".docx":
-                docs = _articles(docx_lines(data), stem, name, repair=False)
+                docs = _articles(docx_lines(data, name, limits), stem, name, repair=False)
             elif suffix == ".pdf":
-                docs = _articles(_text_lines(pdf_text(data, name)), stem, name, repair=True)
+                docs = _articles(_text_lines(pdf_text(data, name, limits)), stem, name, repair=True)
             else:
                 title, paras = html_lines(data, name, stem)
                 docs = [Document(f"{stem}#1", title, "\n".join(paras), name)] if paras else []
@@ -176,7 +188,15 @@ def _parse(data: bytes, name: str) -> list[tuple[Document, str]]:
             raise
         except Exception as e:
             raise UnreadableFileError(name, f"cannot read as {suffix[1:]} ({type(e).__name__}: {e}); is the file complete?") from e
+    for d in docs:
+        if len(d.text) > limits.document_chars:
+            raise UnreadableFileError(name, too_long(f"article {d.doc_id!r}", len(d.text), limits))
     return [(d, name) for d in docs]
+
+
+def _check_size(name: str, size: int, limits: Limits) -> None:
+    if limits.file_mb is not None and size > limits.file_mb * 2**20:
+        raise InputError(f"{name} is {size / 2**20:.1f} MB, over the {limits.file_mb} MB limit for one file (QA_MAX_UPLOAD_MB)")
 
 
 def _check_unique(pairs: list[tuple[Document, str]], seen: dict[str, str]) -> None:
@@ -190,18 +210,20 @@ def _check_unique(pairs: list[tuple[Document, str]], seen: dict[str, str]) -> No
         seen[doc.doc_id] = place
 
 
-def read_file(path: Path, display_name: str | None = None) -> list[Document]:
+def read_file(path: Path, display_name: str | None = None, limits: Limits | None = None) -> list[Document]:
     """Read one file into documents; `display_name` (e.g. an upload's original name) names them.
 
     Raises InputError naming the file when it cannot be read, decoded or parsed.
     """
     path = Path(path)
     name = display_name or str(path)
+    limits = limits or Limits.of(Settings())
     try:
+        _check_size(name, path.stat().st_size, limits)
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"{name}: cannot read ({e.strerror or e}); check that the file exists and is readable") from None
-    pairs = _parse(data, name)
+    pairs = _parse(data, name, limits)
     _check_unique(pairs, {})
     return [d for d, _ in pairs]
 
@@ -214,13 +236,15 @@ def _walk(root: Path) -> list[Path]:
 
 
 def load_documents(path: str | Path | Sequence[str | Path], progress: bool = False,
-                   names: Sequence[str] | None = None) -> IngestResult:
+                   names: Sequence[str] | None = None, limits: Limits | None = None) -> IngestResult:
     """Read a file, a directory (recursively, in sorted order) or a list of those into documents.
 
     Unsupported, undecodable and unparsable files are skipped and reported in
     `skipped`; malformed JSONL records and duplicate ids raise InputError, since
-    loading part of a file would silently lose data.
+    loading part of a file would silently lose data. `limits` bound each document's text (and,
+    for an add, each file's size: a file over it fails the whole load).
     """
+    limits = limits or Limits.of(Settings())
     roots = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
     # `names` (one per path) replace the paths in documents, messages and sources, e.g. an
     # upload's own file name for its temporary copy.
@@ -251,8 +275,9 @@ def load_documents(path: str | Path | Sequence[str | Path], progress: bool = Fal
     for f in todo:
         name = shown.get(f, str(f))
         try:
+            _check_size(name, f.stat().st_size, limits)
             data = f.read_bytes()
-            pairs = _parse(data, name)
+            pairs = _parse(data, name, limits)
         except OSError as e:
             log.warning("skipping %s: %s", name, e)
             skipped.append(Skipped(name, f"cannot read: {e.strerror or e}"))
