@@ -65,14 +65,15 @@ def trial_quality(rv: RealVectors, cache_dir: Path, limit: int | None = None) ->
     t = time.perf_counter()
     out["qa hybrid"] = _summary(_ranks([qa.hybrid(q, v) for q, v in zip(texts, qv)], gold))
     log.info("qa trial: %s (%.1fs)", out["qa hybrid"], time.perf_counter() - t)
-    from qa.retrieve import Weights, retrieve
+    from qa.query import analyse
+    from qa.retrieve import FusionWeights, retrieve
 
     index = qa.handle
     from qa.config import Settings
 
     s = Settings()
     for name in ("bm25_words", "dense_passage"):
-        res = [[h.passage.doc_id for h in retrieve(index, q, v, K, s, Weights.only(name))] for q, v in zip(texts, qv)]
+        res = [[h.passage.doc_id for h in retrieve(index.store, analyse(q), v, K, s, FusionWeights.only(name))] for q, v in zip(texts, qv)]
         out[f"qa {name} alone"] = _summary(_ranks(res, gold))
 
     peer = build_peer(passages, PrecomputedEncoder(rv, StandIns(rv.passage_vecs[:50])), None, k=K)

@@ -10,7 +10,9 @@ import numpy as np
 
 from qa.config import Settings
 from qa.index import Index
-from qa.retrieve import _top, background, retrieve
+from qa.query import analyse
+from qa.ranking import top_n
+from qa.retrieve import background, retrieve
 from qa.text import char_tokens, word_tokens
 from qa.types import Passage
 
@@ -33,13 +35,13 @@ class Built:
 
 def build_qa(passages: Sequence[Passage], encoder, directory: Path | None, k: int = 5,
              settings: Settings | None = None, query_encoder=None) -> Built:
-    """qa's own build path (Index.empty + add_passages + save), as `qa index` runs it."""
+    """qa's own build path (Index.create + add_passages + save), as `qa index` runs it."""
     settings = settings or Settings()
-    index = Index.empty(encoder, expected_size=len(passages))
+    index = Index.create(directory or Path("unsaved-index"), encoder, settings, expected_size=len(passages))
     stats = index.add_passages(passages, encoder, settings)
     if directory is not None:
         t = time.perf_counter()
-        index.save(directory)
+        index.save()
         stats.write = time.perf_counter() - t
     qenc = query_encoder or encoder
     embed_s: list[float] = []
@@ -53,16 +55,16 @@ def build_qa(passages: Sequence[Passage], encoder, directory: Path | None, k: in
     def hybrid(q: str, qvec: np.ndarray | None) -> list[str]:
         # As Assistant.ask does: the question is embedded on a worker thread while the keyword indexes are scored.
         v = background(embed, q) if qvec is None else qvec
-        return [h.passage.doc_id for h in retrieve(index, q, v, k, settings)]
+        return [h.passage.doc_id for h in retrieve(index.store, analyse(q), v, k, settings)]
 
     def keyword(q: str):
-        w, wi = index.words.scores(word_tokens(q, query=True))
-        c, ci = index.chars.scores(char_tokens(q, query=True))
-        return wi[_top(w, k)], ci[_top(c, k)]
+        w, wi = index.store.words.scores(word_tokens(q, query=True))
+        c, ci = index.store.chars.scores(char_tokens(q, query=True))
+        return wi[top_n(w, k)], ci[top_n(c, k)]
 
     def dense(q: str, qvec: np.ndarray | None):
         v = qenc.encode([q])[0] if qvec is None else qvec
-        return index.vectors.search(v, k)
+        return index.store.vectors.search(v, k)
 
     split = {s: getattr(stats, s) for s in ("tokenize", "bm25", "embed", "vector_index", "write")}
     return Built("qa", split, {"passages": stats.passages, "sentences": stats.sentences}, hybrid, keyword, dense, index, embed_s)

@@ -115,7 +115,7 @@ def run(spec: dict) -> dict:
         lat["dense_only_vector_given"] = latency(timed_queries(lambda i: built.dense(qs[i], qvecs[i]), len(qs), budget))
     out["latency"] = lat
     if system == "qa" and spec.get("recall", False):
-        out["ivf"] = ivf_recall(built.handle, encoder, size, qvecs)
+        out["ivf"] = ivf_recall(built.handle.store.vectors, encoder, size, qvecs)
     out["spec"] = spec
     shutil.rmtree(directory, ignore_errors=True)
     return out
@@ -141,10 +141,8 @@ def warm_up(encoder) -> None:
     encoder.encode(["预热"])
 
 
-def ivf_recall(index, encoder: PrecomputedEncoder, size: int, qvecs: np.ndarray, k: int = 10) -> dict:
-    """Recall@k of the store's IVF-SQ8 search against exact search over the same vectors, per nprobe."""
-
-    store = index.vectors
+def ivf_recall(store, encoder: PrecomputedEncoder, size: int, qvecs: np.ndarray, k: int = 10) -> dict:
+    """Recall@k of a FAISS store's IVF-SQ8 search against exact search over the same vectors, per nprobe."""
     if store.kind != "ivf-sq8":
         return {"kind": store.kind}
     truth = _exact_top(encoder, size, np.ascontiguousarray(qvecs, dtype=np.float32), k)

@@ -24,14 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .index import Index
-from .spans import REGEX_KINDS, best_span, has_span, question_type
+from .query import Query
+from .stores import Store
+from .spans import REGEX_KINDS, best_span, has_span
 from .text import char_tokens, clause_spans, normalize, strip_question_words
 from .types import NOT_FOUND, Answer, Citation, Hit
 
 
 @dataclass(frozen=True)
-class Weights:
+class AnswerWeights:
     """Sentence-choice and confidence weights, measured on the CMRC 2018 trial set."""
 
     passages: int = 3  # how many top hits to take sentences from
@@ -52,7 +53,7 @@ class Weights:
     window_cap: float = 2.0  # times max_chars: never longer
 
 
-W = Weights()
+DEFAULT_WEIGHTS = AnswerWeights()
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,16 @@ class _Sentence:
     cover: float
 
 
-def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarray | None, settings: Settings,
-                    weights: Weights = W) -> Answer:
+def answer_question(query: Query, hits: list[Hit], store: Store, qvec: np.ndarray | None, settings: Settings,
+                    weights: AnswerWeights = DEFAULT_WEIGHTS) -> Answer:
     """The best evidence among `hits` as a short answer with citations; NOT_FOUND when evidence is weak."""
-    q_toks = list(dict.fromkeys(char_tokens(question, query=True)))
+    question = query.understood
+    q_toks = list(dict.fromkeys(query.chars))
     if not hits or not q_toks:
-        return Answer(question, NOT_FOUND, False)
-    raw_idf = dict(zip(q_toks, index.chars.idf(q_toks).tolist()))
+        return Answer(query.text, NOT_FOUND, False, understood=query.understood)
+    raw_idf = dict(zip(q_toks, store.idf(q_toks).tolist()))
     idf = {t: v * (weights.unigram if len(t) == 1 else 1.0) for t, v in raw_idf.items()}
-    kind = question_type(question)
+    kind = query.kind
     q = qvec.astype(np.float32).ravel() if qvec is not None else None
 
     best: _Sentence | None = None
@@ -80,7 +82,7 @@ def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarr
     # The penalty is by document rank: passages of one article compete on their sentences alone.
     doc_rank = {d: i for i, d in enumerate(dict.fromkeys(h.passage.doc_id for h in hits))}
     for rank, hit in enumerate(hits[: weights.passages]):
-        spans, vecs = index.sentences_of(hit.pid)
+        spans, vecs = store.sentences(hit.pid)
         if not len(spans):
             continue
         text = hit.passage.text
@@ -90,7 +92,7 @@ def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarr
         total = sum(w.values()) or 1.0
         # A question only about the article's topic (什么是X; when did <headline> happen) is answered by its lead.
         lead = weights.lead_bonus if hit.passage.position == 0 and topic >= set(q_toks) else 0.0
-        dense = vecs.astype(np.float32) @ q if q is not None else np.zeros(len(spans), np.float32)
+        dense = vecs @ q if q is not None else np.zeros(len(spans), np.float32)
         for (s, e), toks, d in zip(spans.tolist(), sents, dense.tolist()):
             cover = sum(v for t, v in w.items() if t in toks) / total
             typed = weights.type_bonus if kind and _has_new_span(text[s:e], kind, question) else 0.0
@@ -99,18 +101,19 @@ def answer_question(question: str, hits: list[Hit], index: Index, qvec: np.ndarr
                 best, best_dense = _Sentence(rank, s, e, score, cover), d
 
     if best is None:
-        return Answer(question, NOT_FOUND, False)
+        return Answer(query.text, NOT_FOUND, False, understood=query.understood)
     hit = hits[best.rank]
     confidence = _confidence(raw_idf, hit, best_dense, weights)
     if confidence < settings.min_confidence:
-        return Answer(question, NOT_FOUND, False, [], None, confidence)
+        return Answer(query.text, NOT_FOUND, False, [], None, confidence, understood=query.understood)
     start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(question, q_toks, hit.passage.title),
                          kind, question, settings.max_answer_chars, weights)
     text = hit.passage.text[start:end]
     span = best_span(text, kind, question, _anchors(text, idf)) if kind else None
     cites = [Citation(i + 1, h.passage.doc_id, h.passage.title, h.passage.text, round(h.score, 4),
-                      (start, end) if i == best.rank else None) for i, h in enumerate(hits)]
-    return Answer(question, text, True, cites, span, confidence)
+                      (start, end) if i == best.rank else None, h.passage.position, h.pid) for i, h in enumerate(hits)]
+    short = text[span[0]:span[1]] if span else ""
+    return Answer(query.text, text, True, cites, span, confidence, short, query.understood)
 
 
 def _topic(question: str, q_toks: list[str], title: str) -> set[str]:
@@ -149,7 +152,7 @@ def _has_new_span(text: str, kind: str, question: str) -> bool:
     return kind in REGEX_KINDS and has_span(text, kind, question)
 
 
-def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: Weights) -> float:
+def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: AnswerWeights) -> float:
     """How much of the question the passage (with its title) covers, blended with dense similarity.
 
     Tokens weigh IDF squared: a question about a name the corpus never
@@ -163,7 +166,7 @@ def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: Weights)
 
 
 def _window(text: str, s: int, e: int, idf: dict[str, float], topic: set[str], kind: str | None,
-            question: str, max_chars: int, weights: Weights = W) -> tuple[int, int]:
+            question: str, max_chars: int, weights: AnswerWeights = DEFAULT_WEIGHTS) -> tuple[int, int]:
     """The run of whole clauses around the best clause of sentence [s, e) that best covers the question within `max_chars`."""
     clauses = clause_spans(text)
     inside = [i for i, (a, b) in enumerate(clauses) if a < e and b > s]

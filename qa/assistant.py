@@ -13,10 +13,11 @@ from .chunk import chunk_documents
 from .config import Manifest, Settings
 from .encoders import Encoder, canonical_name, load_encoder
 from .errors import IndexMismatchError, InputError
-from .index import BuildStats, DocInfo, Index
+from .index import BuildStats, Index
 from .ingest import load_documents
-from .retrieve import Weights, background, retrieve
-from .types import Answer, Hit
+from .query import Query, analyse
+from .retrieve import FusionWeights, background, retrieve
+from .types import Answer, DocInfo, Hit
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,12 @@ class Assistant:
     >>> a.ask("何时启动送温暖行动").answer           # doctest: +SKIP
     """
 
-    def __init__(self, index: str | Path = "index", model: str | None = None, settings: Settings | None = None,
+    def __init__(self, index: str | Path | Index = "index", model: str | None = None, settings: Settings | None = None,
                  encoder: Encoder | None = None):
+        """Open the index directory `index` (or take an `Index` already open, as `build` does)."""
         self.settings = settings or Settings.from_env()
-        self.index_dir = Path(index)
-        self._index = Index.load(self.index_dir)
+        self._index = index if isinstance(index, Index) else Index.open(Path(index), self.settings)
+        self.index_dir = self._index.directory
         # The manifest is checked before a model is loaded: a mismatch fails fast.
         self._index.manifest.check(canonical_name(model) if model else (encoder.name if encoder else self._index.manifest.encoder), self.index_dir)
         self.encoder = encoder or load_encoder(model or self._index.manifest.encoder)
@@ -48,9 +50,7 @@ class Assistant:
         settings = settings or Settings.from_env()
         encoder = encoder or load_encoder(model or settings.model)
         built, stats = build_index(corpus, index, encoder, settings, progress=progress)
-        self = cls.__new__(cls)
-        self.settings, self.index_dir, self._index, self.encoder = settings, Path(index), built, encoder
-        self._write_lock = threading.Lock()
+        self = cls(built, settings=settings, encoder=encoder)
         self.last_build = stats
         return self
 
@@ -67,21 +67,30 @@ class Assistant:
     def embed_query(self, question: str) -> np.ndarray:
         return self.encoder.encode([question])[0]
 
-    def search(self, question: str, k: int | None = None, weights: Weights | None = None) -> list[Hit]:
-        """The best passages for the question, best first, without an answer."""
-        question = self._check_question(question)
-        index = self._index  # one snapshot for the whole query, even if add/delete swaps it meanwhile
-        return retrieve(index, question, background(self.embed_query, question), k or self.settings.top_k, self.settings, weights)
+    def analyse(self, question: str) -> Query:
+        """The question checked, normalised, tokenised and typed once for every stage."""
+        return analyse(self._check_question(question))
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def search(self, question: str | Query, k: int | None = None, weights: FusionWeights | None = None) -> list[Hit]:
+        """The best passages for the question, best first, without an answer."""
+        query = question if isinstance(question, Query) else self.analyse(question)
+        store = self._index.store  # one snapshot for the whole query, even if add/delete swaps it meanwhile
+        return retrieve(store, query, background(self.embed_query, query.understood), k or self.settings.top_k, self.settings, weights)
+
+    def ask(self, question: str | Query, k: int | None = None) -> Answer:
         """Answer `question` from the index: answer text, whether it was found, and the cited passages."""
-        question = self._check_question(question)
-        index = self._index
-        qvec = background(self.embed_query, question)  # embedded while the keyword indexes are scored
-        hits = retrieve(index, question, qvec, k or self.settings.top_k, self.settings)
-        return answer_question(question, hits, index, qvec.result(), self.settings)
+        query = question if isinstance(question, Query) else self.analyse(question)
+        store = self._index.store
+        qvec = background(self.embed_query, query.understood)  # embedded while the keyword indexes are scored
+        hits = retrieve(store, query, qvec, k or self.settings.top_k, self.settings)
+        return answer_question(query, hits, store, qvec.result(), self.settings)
 
     # -- managing -------------------------------------------------------------------------------
+    @property
+    def index(self) -> Index:
+        """The index as of now (add and delete swap in a new one; hold on to this for a consistent view)."""
+        return self._index
+
     @property
     def manifest(self) -> Manifest:
         return self._index.manifest
@@ -95,6 +104,13 @@ class Assistant:
         for question in ("何时启动送温暖行动", "活动在哪里举行", "谁参加了活动", "有多少人参加"):
             self.ask(question)
 
+    def _writable(self) -> Index:
+        """The index to change: a private copy of a swapped-in (local) index, so that readers keep the
+        current one until the swap; the open index itself for an in-place store."""
+        index = self._index if self._index.store.in_place else Index.open(self.index_dir, self.settings)
+        index.manifest.check(self.encoder.name, self.index_dir)  # rebuilt meanwhile with another encoder?
+        return index
+
     def add(self, paths: str | Path | Sequence[str | Path], progress: bool = False, sources: Sequence[str] | None = None) -> list[str]:
         """Add the documents of `paths` without re-embedding the rest; a document whose id exists is replaced.
 
@@ -106,8 +122,7 @@ class Assistant:
             # Adding is all or nothing: a file left out would be data the user thinks is indexed.
             raise InputError("nothing added: " + "; ".join(f"{s.path}: {s.reason}" for s in result.skipped))
         with self._write_lock:
-            index = Index.load(self.index_dir)  # a private copy: readers keep the current one until the swap
-            index.manifest.check(self.encoder.name, self.index_dir)  # rebuilt meanwhile with another encoder?
+            index = self._writable()
             new_ids = {d.doc_id for d in result.documents}
             new_sources = {d.source for d in result.documents}
             for d in index.documents():
@@ -118,17 +133,16 @@ class Assistant:
                     index.delete_document(d.doc_id)
             index.add_passages(chunk_documents(result.documents, self.settings.max_passage_chars), self.encoder, self.settings, progress)
             index.stamp(result.sources)
-            index.save(self.index_dir)
+            index.save()
             self._index = index
         return [d.doc_id for d in result.documents]
 
     def delete(self, doc_id: str) -> int:
         """Remove a document; returns how many passages went with it."""
         with self._write_lock:
-            index = Index.load(self.index_dir)
-            index.manifest.check(self.encoder.name, self.index_dir)
+            index = self._writable()
             removed = index.delete_document(doc_id)
-            index.save(self.index_dir)
+            index.save()
             self._index = index
         return removed
 
@@ -143,11 +157,11 @@ def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Setti
         log.warning("skipped %s: %s", s.path, s.reason)
     passages = chunk_documents(result.documents, settings.max_passage_chars)
     stats = BuildStats(documents=len(result.documents), read=time.perf_counter() - t)
-    index = Index.empty(encoder, expected_size=len(passages))
+    index = Index.create(index_dir, encoder, settings, expected_size=len(passages))
     index.add_passages(passages, encoder, settings, progress=progress, stats=stats)
     index.stamp(result.sources)
     t = time.perf_counter()
-    index.save(Path(index_dir))
+    index.save()
     stats.write = time.perf_counter() - t
     return index, stats
 

@@ -202,7 +202,7 @@ def list_(index_dir: str, as_json: bool) -> None:
 
     from .index import Index
 
-    idx = Index.load(Path(index_dir))
+    idx = Index.open(Path(index_dir))
     docs = idx.documents()
     if as_json:
         for d in docs:

@@ -20,6 +20,9 @@ class Settings:
     index_dir: str = "index"
     corpus_dir: str = "corpus"
     model: str = DEFAULT_MODEL
+    # Store backend of a new index (qa/stores): "local" (FAISS + BM25 files in the index directory).
+    # An existing index always opens with the backend its manifest records.
+    store: str = "local"
     top_k: int = 5
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100
@@ -80,6 +83,9 @@ class Manifest:
     passages: int = 0
     sentences: int = 0
     vector_index: str = "flat"
+    store: str = "local"
+    # Backend facts beyond the name (e.g. a Qdrant collection), from `Store.facts()`.
+    store_facts: dict = field(default_factory=dict)
     built_at: str = ""
     sources: dict[str, str] = field(default_factory=dict)  # file -> sha256
 
@@ -98,8 +104,13 @@ class Manifest:
         except (ValueError, TypeError) as e:
             raise CorruptIndexError(f"{path} is corrupt ({e}): rebuild the index with `qa index --index {directory}`") from None
 
-    def check(self, encoder: str, directory: Path) -> None:
-        """Fail with both names when this index cannot be used as asked."""
+    def check(self, encoder: str, directory: Path, store: str | None = None) -> None:
+        """Fail with both names when this index cannot be used as asked (`store`: a backend asked for explicitly)."""
+        if store is not None and store != self.store:
+            raise IndexMismatchError(
+                f"index {directory} uses the {self.store!r} store backend, but {store!r} was asked for: "
+                f"open it without --store (or QA_STORE={self.store}), or rebuild it with --store {store}"
+            )
         if self.format_version != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"index {directory} has format version {self.format_version}, this qa reads version {FORMAT_VERSION}: rebuild it with `qa index`"

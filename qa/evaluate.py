@@ -13,7 +13,9 @@ import numpy as np
 
 from .config import FORMAT_VERSION, TOKENIZER, Settings
 from .errors import InputError
-from .retrieve import RETRIEVERS, Weights, _top, candidate_features, fuse
+from .query import analyse
+from .ranking import top_n
+from .retrieve import RETRIEVERS, FusionWeights, candidate_features, fuse
 from .text import normalize
 from .types import Document
 
@@ -65,10 +67,10 @@ def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: 
     docs, questions = load_squad(path)
     if rebuild or not (cache / "manifest.json").exists():
         log.info("building the evaluation index in %s", cache)
-        index = Index.empty(encoder, expected_size=len(docs))
+        index = Index.create(cache, encoder, settings, expected_size=len(docs))
         index.add_passages(chunk_documents(docs, settings.max_passage_chars), encoder, settings, progress=progress)
         index.stamp({str(path): key})
-        index.save(cache)
+        index.save()
     return Assistant(cache, settings=settings, encoder=encoder), questions
 
 
@@ -93,16 +95,16 @@ def _rank_of(doc_ids: list[str], gold: str) -> int:
 def compare(assistant, questions: list[Question], k: int = 5) -> list[Report]:
     """R@1/R@5/MRR of each retriever alone, plain RRF, and the configured hybrid, on the same candidates."""
     s = assistant.settings
-    index = assistant._index
-    systems = {f"{name} alone": Weights.only(name) for name in RETRIEVERS}
-    systems["hybrid (qa)"] = Weights.from_settings(s)
+    store = assistant.index.store
+    systems = {f"{name} alone": FusionWeights.only(name) for name in RETRIEVERS}
+    systems["hybrid (qa)"] = FusionWeights.from_settings(s)
     reports = {name: Report(name) for name in [*systems, "RRF bm25_words+dense_passage"]}
     for q in questions:
         qvec = assistant.embed_query(q.text)
-        feats = candidate_features(index, q.text, qvec, s.candidates)
-        docs = [index.passages[int(p)].doc_id for p in feats.pids]
+        feats = candidate_features(store, analyse(q.text), qvec, s.candidates)
+        docs = [store.passage(int(p)).doc_id for p in feats.pids]
         for name, w in systems.items():
-            order = _top(fuse(feats, w), len(docs))
+            order = top_n(fuse(feats, w), len(docs))
             reports[name].ranks.append(_rank_of(_dedupe([docs[i] for i in order]), q.doc_id))
         rrf = sum(1.0 / (60 + np.argsort(np.argsort(-feats.raw[r], kind="stable")) + 1) for r in ("bm25_words", "dense_passage"))
         order = np.argsort(-rrf, kind="stable")
@@ -172,12 +174,13 @@ def calibration_confidences(assistant, questions: list[Question], k: int = 5, pr
     from .answer import answer_question
     from .retrieve import retrieve
 
-    index, s = assistant._index, assistant.settings
+    store, s = assistant.index.store, assistant.settings
     positives, negatives = [], []
     for q in tqdm(questions, desc="calibrating", unit="q", disable=not progress, leave=False):
+        query = analyse(q.text)
         qvec = assistant.embed_query(q.text)
-        hits = retrieve(index, q.text, qvec, 2 * k, s)
-        positives.append(answer_question(q.text, hits[:k], index, qvec, s).confidence)
+        hits = retrieve(store, query, qvec, 2 * k, s)
+        positives.append(answer_question(query, hits[:k], store, qvec, s).confidence)
         others = [h for h in hits if h.passage.doc_id != q.doc_id][:k]
-        negatives.append(answer_question(q.text, others, index, qvec, s).confidence)
+        negatives.append(answer_question(query, others, store, qvec, s).confidence)
     return positives, negatives

@@ -1,14 +1,19 @@
-"""Build, open, add to and delete from an index directory. Every write goes to a temporary
-directory that is swapped in whole, so an interrupted write leaves the previous index working."""
+"""Build, open, add to and delete from an index directory: a manifest and a store backend.
+
+Passages are tokenised and embedded here, once, and handed to the store as a `Batch`; the
+store (qa/stores) keeps them however its backend does. Every write of a local store goes to a
+temporary directory that is swapped in whole, so an interrupted write leaves the previous
+index working; an in-place store (Qdrant) changes its data where it lives, and the manifest is
+replaced atomically.
+"""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -17,21 +22,14 @@ import numpy as np
 
 from .config import Manifest, Settings
 from .encoders import Encoder
-from .errors import CorruptIndexError, IndexNotFoundError, InputError
-from .stores import KeywordStore, VectorStore, load_vector_store, vector_store
-from .stores.bm25 import BM25Store
+from .errors import IndexNotFoundError, InputError
+from .stores import Batch, Store, create_store, open_store
 from .text import char_tokens, sentence_spans, word_tokens
-from .types import Passage
+from .types import DocInfo, Passage
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class DocInfo:
-    doc_id: str
-    title: str
-    passages: int
-    source: str
+__all__ = ["BuildStats", "DocInfo", "Index", "indexed_text"]
 
 
 @dataclass
@@ -59,119 +57,24 @@ def indexed_text(p: Passage) -> str:
 
 
 class Index:
-    """An index in memory: passages by id, the two BM25 stores, the passage vectors and the sentence vectors."""
+    """An index directory opened: its manifest and its store."""
 
-    def __init__(self, manifest: Manifest, passages: dict[int, Passage], words: KeywordStore, chars: KeywordStore,
-                 vectors: VectorStore, sent_pid: np.ndarray, sent_span: np.ndarray, sent_vec: np.ndarray):
+    def __init__(self, manifest: Manifest, store: Store, directory: Path):
         self.manifest = manifest
-        self.passages = passages
-        self.words = words
-        self.chars = chars
-        self.vectors = vectors
-        self.sent_pid = sent_pid  # sorted: sentences of one passage are contiguous
-        self.sent_span = sent_span  # (n, 2) start, end within the passage text
-        self.sent_vec = sent_vec  # (n, dim) float16 unit rows
-
-    # -- reading --------------------------------------------------------------------------------
-    def sentences_of(self, pid: int) -> tuple[np.ndarray, np.ndarray]:
-        """(spans, vectors) of the sentences of passage `pid`."""
-        lo, hi = np.searchsorted(self.sent_pid, [pid, pid + 1])
-        return self.sent_span[lo:hi], self.sent_vec[lo:hi]
-
-    def documents(self) -> list[DocInfo]:
-        seen: dict[str, list] = {}
-        for p in self.passages.values():
-            info = seen.setdefault(p.doc_id, [p.title, 0, p.source])
-            info[1] += 1
-        return [DocInfo(d, t, n, s) for d, (t, n, s) in seen.items()]
-
-    # -- changing -------------------------------------------------------------------------------
-    def add_passages(self, passages: Sequence[Passage], encoder: Encoder, settings: Settings,
-                     progress: bool = False, stats: BuildStats | None = None) -> BuildStats:
-        """Tokenise, embed and add passages; existing passages are not touched."""
-        stats = stats or BuildStats()
-        start = max(self.passages, default=-1) + 1
-        ids = np.arange(start, start + len(passages), dtype=np.int64)
-        texts = [indexed_text(p) for p in passages]
-
-        # Tokens stream into the keyword stores as int ids: holding every passage's token strings at
-        # once costs ~80 bytes per token (tens of GB at 1M passages).
-        clock = [0.0]
-        t = time.perf_counter()
-        self.words.add(ids, _timed(word_tokens, texts, clock))
-        self.chars.add(ids, _timed(char_tokens, texts, clock))
-        stats.bm25 += time.perf_counter() - t - clock[0]
-        t = time.perf_counter()
-        spans = [sentence_spans(p.text) for p in passages]
-        stats.tokenize += clock[0] + time.perf_counter() - t
-
-        t = time.perf_counter()
-        sent_texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
-        pvecs, svecs = _embed(encoder, texts, sent_texts, settings.batch_size, progress)
-        stats.embed += time.perf_counter() - t
-
-        t = time.perf_counter()
-        self.vectors.add(ids, pvecs)
-        stats.vector_index += time.perf_counter() - t
-
-        counts = [len(sp) for sp in spans]
-        self.sent_pid = np.concatenate([self.sent_pid, np.repeat(ids, counts)])
-        new_spans = np.array([s for sp in spans for s in sp], dtype=np.int32).reshape(-1, 2)
-        self.sent_span = np.concatenate([self.sent_span, new_spans])
-        self.sent_vec = np.concatenate([self.sent_vec, svecs]) if len(self.sent_vec) else svecs
-        self.passages.update(zip(ids.tolist(), passages))
-        self._refresh_manifest()
-        stats.passages += len(passages)
-        stats.sentences += len(sent_texts)
-        return stats
-
-    def delete_document(self, doc_id: str) -> int:
-        """Remove a document's passages; returns how many were removed."""
-        ids = np.array([pid for pid, p in self.passages.items() if p.doc_id == doc_id], dtype=np.int64)
-        if not len(ids):
-            raise InputError(f"no document with id {doc_id!r} in the index; `qa list` shows the ids")
-        self.words.delete(ids)
-        self.chars.delete(ids)
-        self.vectors.delete(ids)
-        keep = ~np.isin(self.sent_pid, ids)
-        self.sent_pid, self.sent_span, self.sent_vec = self.sent_pid[keep], self.sent_span[keep], self.sent_vec[keep]
-        for pid in ids.tolist():
-            del self.passages[pid]
-        self._refresh_manifest()
-        return len(ids)
-
-    def _refresh_manifest(self) -> None:
-        used = {p.source for p in self.passages.values()}
-        self.manifest = replace(self.manifest, sources={k: v for k, v in self.manifest.sources.items() if k in used},
-                                documents=len({p.doc_id for p in self.passages.values()}),
-                                passages=len(self.passages), sentences=len(self.sent_pid), vector_index=self.vectors.kind)
-
-    # -- persistence ----------------------------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        """Write the whole index to a temporary sibling directory, then swap it in."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as any directory
-        try:
-            with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
-                for pid, p in self.passages.items():
-                    f.write(json.dumps({"pid": pid, **asdict(p)}, ensure_ascii=False) + "\n")
-            self.words.save(tmp / "bm25_words")
-            self.chars.save(tmp / "bm25_chars")
-            self.vectors.save(tmp / "passages.faiss")
-            np.save(tmp / "sentences_pid.npy", self.sent_pid, allow_pickle=False)
-            np.save(tmp / "sentences_span.npy", self.sent_span, allow_pickle=False)
-            np.save(tmp / "sentences_vec.npy", self.sent_vec, allow_pickle=False)
-            # The manifest goes last: a directory without one is never mistaken for an index.
-            self.manifest.save(tmp)
-            _swap(tmp, directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        self.store = store
+        self.directory = Path(directory)
 
     @classmethod
-    def load(cls, directory: Path) -> "Index":
+    def create(cls, directory: str | Path, encoder: Encoder, settings: Settings, expected_size: int = 0) -> "Index":
+        """A new, empty index for `directory` (nothing is written until `save`)."""
+        directory = Path(directory)
+        store = create_store(settings, directory, encoder.dim, expected_size=expected_size)
+        manifest = Manifest(encoder=encoder.name, dim=encoder.dim, store=store.kind)
+        return cls(replace(manifest, **_facts(store)), store, directory)
+
+    @classmethod
+    def open(cls, directory: str | Path, settings: Settings | None = None) -> "Index":
+        """The index at `directory`, as its manifest says it was built."""
         directory = Path(directory)
         _recover(directory)
         if not (directory / "manifest.json").exists():
@@ -179,35 +82,83 @@ class Index:
                 f"no index at {directory}: build one with `qa index --corpus corpus/ --index {directory}`"
             )
         manifest = Manifest.load(directory)
-        try:
-            passages = {}
-            with open(directory / "passages.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    rec = json.loads(line)
-                    pid = rec.pop("pid")
-                    passages[pid] = Passage(**rec)
-            sent_pid = np.load(directory / "sentences_pid.npy", allow_pickle=False)
-            sent_span = np.load(directory / "sentences_span.npy", allow_pickle=False)
-            sent_vec = np.load(directory / "sentences_vec.npy", allow_pickle=False, mmap_mode="r")
-        except (OSError, ValueError, TypeError, KeyError) as e:
-            raise CorruptIndexError(f"index {directory} is damaged ({e}); rebuild it with `qa index`") from None
-        index = cls(manifest, passages, BM25Store.load(directory / "bm25_words"), BM25Store.load(directory / "bm25_chars"),
-                    load_vector_store(directory / "passages.faiss"), sent_pid, sent_span, sent_vec)
-        if not (len(index.words) == len(index.vectors) == len(passages)):
-            raise CorruptIndexError(f"index {directory} is inconsistent (passages, keyword and vector counts differ); rebuild it with `qa index`")
-        return index
+        return cls(manifest, open_store(manifest, directory, settings or Settings.from_env()), directory)
 
-    @classmethod
-    def empty(cls, encoder: Encoder, expected_size: int = 0) -> "Index":
-        manifest = Manifest(encoder=encoder.name, dim=encoder.dim)
-        store = vector_store(encoder.dim, expected_size=expected_size)
-        return cls(manifest, {}, BM25Store(), BM25Store(), store, np.zeros(0, np.int64),
-                   np.zeros((0, 2), np.int32), np.zeros((0, encoder.dim), np.float16))
+    def documents(self) -> list[DocInfo]:
+        return self.store.documents()
+
+    # -- changing -------------------------------------------------------------------------------
+    def add_passages(self, passages: Sequence[Passage], encoder: Encoder, settings: Settings,
+                     progress: bool = False, stats: BuildStats | None = None) -> BuildStats:
+        """Tokenise, embed and add passages; existing passages are not touched."""
+        stats = stats or BuildStats()
+        start = _next_id(self.store)
+        ids = np.arange(start, start + len(passages), dtype=np.int64)
+        texts = [indexed_text(p) for p in passages]
+
+        t = time.perf_counter()
+        spans = [sentence_spans(p.text) for p in passages]
+        stats.tokenize += time.perf_counter() - t
+
+        t = time.perf_counter()
+        sent_texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
+        pvecs, svecs = _embed(encoder, texts, sent_texts, settings.batch_size, progress)
+        stats.embed += time.perf_counter() - t
+
+        # Tokens are made as the store consumes them; the time spent making them is told apart.
+        clock = [0.0]
+        t = time.perf_counter()
+        self.store.add(Batch(ids, list(passages), _timed(word_tokens, texts, clock), _timed(char_tokens, texts, clock),
+                             pvecs, spans, svecs))
+        stats.tokenize += clock[0]
+        stats.bm25 += time.perf_counter() - t - clock[0]
+        self._refresh_manifest()
+        stats.passages += len(passages)
+        stats.sentences += len(sent_texts)
+        return stats
+
+    def delete_document(self, doc_id: str) -> int:
+        """Remove a document's passages; returns how many were removed."""
+        removed = self.store.delete(doc_id)
+        self._refresh_manifest()
+        return removed
+
+    def _refresh_manifest(self) -> None:
+        docs = self.store.documents()
+        used = {d.source for d in docs}
+        self.manifest = replace(self.manifest, sources={k: v for k, v in self.manifest.sources.items() if k in used},
+                                documents=len(docs), passages=len(self.store),
+                                sentences=int(getattr(self.store, "sentence_count", self.manifest.sentences)),
+                                **_facts(self.store))
 
     def stamp(self, sources: dict[str, str]) -> None:
         """Record when and from what the index was built."""
         merged = {**self.manifest.sources, **sources}
         self.manifest = replace(self.manifest, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), sources=merged)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, directory: str | Path | None = None) -> None:
+        """Write the index at `directory` (default: where it was opened or created)."""
+        directory = Path(directory) if directory is not None else self.directory
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        if self.store.in_place:
+            self.store.save(directory)
+            directory.mkdir(exist_ok=True)
+            _write_manifest_atomically(self.manifest, directory)
+            self.directory = directory
+            return
+        # A whole new directory, swapped in: readers of the old one keep a complete index.
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as any directory
+        try:
+            self.store.save(tmp)
+            # The manifest goes last: a directory without one is never mistaken for an index.
+            self.manifest.save(tmp)
+            _swap(tmp, directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.directory = directory
 
 
 def _timed(fn, texts, clock: list[float]):
@@ -217,6 +168,28 @@ def _timed(fn, texts, clock: list[float]):
         out = fn(x)
         clock[0] += time.perf_counter() - t
         yield out
+
+
+def _facts(store: Store) -> dict:
+    facts = dict(store.facts())
+    out = {"store": facts.pop("store", store.kind)}
+    if "vector_index" in facts:
+        out["vector_index"] = facts.pop("vector_index")
+    out["store_facts"] = facts
+    return out
+
+
+def _next_id(store: Store) -> int:
+    return int(store.next_id())
+
+
+def _write_manifest_atomically(manifest: Manifest, directory: Path) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=".manifest-", dir=directory))
+    try:
+        manifest.save(tmp)
+        os.replace(tmp / "manifest.json", directory / "manifest.json")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 EMBED_CHUNK = 16_384

@@ -26,6 +26,16 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class DocInfo:
+    """One indexed document as the knowledge base lists it."""
+
+    doc_id: str
+    title: str
+    passages: int
+    source: str
+
+
+@dataclass(frozen=True)
 class Hit:
     """A passage retrieved for a query, with its fused score (higher is better)."""
 
@@ -48,6 +58,8 @@ class Citation:
     text: str
     score: float
     highlight: tuple[int, int] | None = None
+    position: int = 0  # paragraph of its article, from 0 (shown as 第N段 with N = position + 1)
+    pid: int = -1  # passage id in the index
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -63,7 +75,10 @@ class Answer:
     """What `Assistant.ask` returns.
 
     `answer` is the evidence sentence (trimmed); `span` is the (start, end)
-    range, within `answer`, of the part that answers the question, if typed.
+    range, within `answer`, of the part that answers the question, if typed;
+    `short_answer` is that phrase on its own. `understood` is the question as
+    answered: the question itself, or a follow-up resolved from the conversation.
+    When `found` is False the citations are the closest passages (可能相关).
     """
 
     question: str
@@ -72,6 +87,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     span: tuple[int, int] | None = None
     confidence: float = 0.0
+    short_answer: str = ""
+    understood: str = ""
 
     @property
     def span_text(self) -> str:
@@ -84,6 +101,8 @@ class Answer:
             "found": self.found,
             "span": list(self.span) if self.span else None,
             "span_text": self.span_text,
+            "short_answer": self.short_answer,
+            "understood": self.understood or self.question,
             "confidence": round(self.confidence, 4),
             "citations": [c.to_dict() for c in self.citations],
         }

@@ -47,7 +47,7 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-TRIAL = ROOT.parent / "shared" / "eval" / "cmrc2018_trial.json"
+TRIAL = ROOT / "eval" / "cmrc2018_trial.json"  # shipped with the repository (CC BY-SA 4.0)
 
 ARTICLES = """# 蓝莓果酱节在青岛举行
 

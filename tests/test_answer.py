@@ -7,6 +7,7 @@ from qa.answer import answer_question, calibrate_threshold
 from qa.config import Settings
 from qa.encoders import HashingEncoder
 from qa.index import Index
+from qa.query import analyse
 from qa.retrieve import retrieve
 from qa.types import NOT_FOUND, Passage
 
@@ -27,9 +28,9 @@ TITLE = "全国总工会2025年元旦春节期间“工会送温暖行动”启�
 
 
 @pytest.fixture(scope="module")
-def kb():
+def kb(tmp_path_factory):
     enc = HashingEncoder()
-    index = Index.empty(enc)
+    index = Index.create(tmp_path_factory.mktemp("answer") / "idx", enc, Settings())
     index.add_passages([
         Passage("news#1", TITLE, NEWS, 0), Passage("news#1", TITLE, HISTORY, 1),
         Passage("game", "泡泡战士", GAME, 0), Passage("wall", "长城", LONG, 0),
@@ -41,7 +42,8 @@ def ask(kb, question, **settings):
     index, enc = kb
     s = Settings(**settings)
     qvec = enc.encode([question])[0]
-    return answer_question(question, retrieve(index, question, qvec, 5, s), index, qvec, s)
+    query = analyse(question)
+    return answer_question(query, retrieve(index.store, query, qvec, 5, s), index.store, qvec, s)
 
 
 @pytest.mark.parametrize("question", ["何时启动送温暖行动", "何時啟動送溫暖行動"])
@@ -93,7 +95,7 @@ def test_off_topic_questions_are_not_found(kb, question):
 
 def test_no_hits_is_not_found(kb):
     index, enc = kb
-    a = answer_question("什么？", [], index, None, Settings())
+    a = answer_question(analyse("什么？"), [], index.store, None, Settings())
     assert not a.found and a.answer == NOT_FOUND
 
 

@@ -66,11 +66,11 @@ def test_api_ask_returns_the_answer_dict(served):
     from gradio_client import Client
 
     result = Client(served[1], verbose=False).predict(QUESTION, api_name="/ask")
-    assert set(result) == {"question", "answer", "found", "span", "span_text", "confidence", "citations"}
+    assert set(result) == {"question", "answer", "found", "span", "span_text", "short_answer", "understood", "confidence", "citations"}
     assert result["found"] is True
     assert result["question"] == QUESTION
     assert "送温暖" in result["citations"][0]["title"]
-    assert set(result["citations"][0]) == {"rank", "doc_id", "title", "text", "score", "highlight"}
+    assert set(result["citations"][0]) == {"rank", "doc_id", "title", "text", "score", "highlight", "position", "pid"}
 
 
 def test_concurrent_questions_are_all_answered(served):

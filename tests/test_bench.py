@@ -81,10 +81,7 @@ def test_exact_ground_truth_follows_the_vectors_each_passage_was_given():
     store = FaissStore.create(16, expected_size=len(texts), kind="ivf-sq8")
     store.add(np.arange(len(texts)), given)
 
-    class Holder:
-        vectors = store
-
-    res = ivf_recall(Holder, enc, len(texts), q)
+    res = ivf_recall(store, enc, len(texts), q)
     assert res["by_nprobe"][128]["recall"] > 0.9  # nprobe above nlist: exhaustive, only SQ8 rounding differs
 
 

@@ -4,7 +4,10 @@ import pytest
 
 from qa.config import Settings
 from qa.index import Index
-from qa.retrieve import Features, Weights, fuse, retrieve
+from qa.query import analyse
+from qa.ranking import top_n
+from qa.retrieve import FusionWeights, fuse, retrieve
+from qa.stores import Candidates
 from qa.types import Passage
 
 PASSAGES = [
@@ -16,14 +19,14 @@ PASSAGES = [
 
 
 @pytest.fixture(scope="module")
-def index(hash_encoder):
-    idx = Index.empty(hash_encoder)
+def index(hash_encoder, tmp_path_factory):
+    idx = Index.create(tmp_path_factory.mktemp("retrieve") / "idx", hash_encoder, Settings())
     idx.add_passages([Passage(d, t, x, 0) for d, t, x in PASSAGES], hash_encoder, Settings())
     return idx
 
 
 def ask(index, enc, q, k=3, weights=None):
-    return retrieve(index, q, enc.encode([q])[0], k, Settings(), weights)
+    return retrieve(index.store, analyse(q), enc.encode([q])[0], k, Settings(), weights)
 
 
 def test_finds_the_passage_by_keywords(index, hash_encoder):
@@ -45,29 +48,27 @@ def test_k_limits_the_hits(index, hash_encoder):
 
 
 def test_each_retriever_alone_is_a_weight_vector():
-    w = Weights.only("bm25_chars")
+    w = FusionWeights.only("bm25_chars")
     assert (w.bm25_words, w.bm25_chars, w.dense_sentence, w.dense_passage) == (0, 1, 0, 0)
 
 
 def test_fusion_keeps_a_wide_lexical_margin_but_lets_dense_break_ties():
     pids = np.array([0, 1, 2])
     # Passage 0 wins BM25 by far; 1 and 2 tie on BM25 and dense prefers 2.
-    f = Features(pids, {"bm25_words": np.array([10.0, 2.0, 2.0]), "bm25_chars": np.array([10.0, 2.0, 2.0]),
+    f = Candidates(pids, {"bm25_words": np.array([10.0, 2.0, 2.0]), "bm25_chars": np.array([10.0, 2.0, 2.0]),
                         "dense_sentence": np.array([0.2, 0.3, 0.5]), "dense_passage": np.array([0.2, 0.3, 0.5])})
-    fused = fuse(f, Weights())
+    fused = fuse(f, FusionWeights())
     assert fused.argmax() == 0
     assert fused[2] > fused[1]
 
 
-def test_empty_index_returns_nothing(hash_encoder):
-    idx = Index.empty(hash_encoder)
-    assert retrieve(idx, "送温暖", hash_encoder.encode(["送温暖"])[0], 5, Settings()) == []
+def test_empty_index_returns_nothing(hash_encoder, tmp_path):
+    idx = Index.create(tmp_path / "idx", hash_encoder, Settings())
+    assert retrieve(idx.store, analyse("送温暖"), hash_encoder.encode(["送温暖"])[0], 5, Settings()) == []
 
 
 @pytest.mark.parametrize("kind", ["skewed", "mostly_zero", "ties"])
 def test_top_is_exact_on_large_arrays_with_the_sample_prefilter(kind):
-    from qa.retrieve import _top
-
     rng = np.random.default_rng(5)
     for size in (50, 5_000, 300_000):
         s = (rng.random(size) ** 4 * 10).astype(np.float32)
@@ -76,6 +77,6 @@ def test_top_is_exact_on_large_arrays_with_the_sample_prefilter(kind):
         if kind == "ties":
             s = np.round(s)
         for n in (1, 5, 100):
-            got = _top(s, n)
+            got = top_n(s, n)
             assert len(got) == min(n, size) and len(set(got.tolist())) == len(got)
             np.testing.assert_array_equal(s[got], np.sort(s)[::-1][: len(got)])
