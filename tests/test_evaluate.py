@@ -8,7 +8,7 @@ from qa.evaluate import eval_index, evaluate, load_squad
 
 from .conftest import TRIAL
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not TRIAL.exists(), reason=f"{TRIAL} is not here")]
+pytestmark = pytest.mark.slow
 
 
 def test_load_squad_skips_blank_questions_with_a_warning(caplog):
