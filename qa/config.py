@@ -54,6 +54,9 @@ class Settings:
     max_top_k: int = 100  # the largest `k` a question may ask for
     # A writer waits this long (seconds) for another writer of the same index before giving up.
     lock_timeout: float = 120.0
+    # Where `python app.py` and `qa serve` listen (QA_HOST, QA_PORT; --host/--port win).
+    host: str = "127.0.0.1"
+    port: int = 7860
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

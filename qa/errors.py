@@ -40,3 +40,7 @@ class IndexBusyError(QAError):
 
 class StorageError(QAError):
     """The index could not be written (disk full, no permission); the old version is intact."""
+
+
+class PortInUseError(QAError):
+    """The page cannot listen on the port asked for."""

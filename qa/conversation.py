@@ -1,0 +1,216 @@
+"""Follow-up questions: resolve a question that leans on the previous turn into one that stands alone.
+
+Offline and rule-based (no language model). A question is a follow-up when it
+- points back with a pronoun or demonstrative (它/他/她/这/该/其/此/这个/其中 ...): the pronoun is
+  replaced by the previous turn's topic (or, for 他/她 after a 谁 question, by the person answered);
+- asks for more of the same (还有呢？, 还有哪些？, 其他的呢？): the previous question is asked again,
+  and the previous answer is avoided;
+- opens with a connective (那/那么/另外 ...), or names no topic of its own (那什么时候结束？, 具体有哪些？,
+  多少钱？): the previous topic is put in front.
+A question that names its own topic (蓝莓果酱节在哪里举行) starts afresh: nothing is carried over.
+
+The topic of a turn is the longest stretch of its question that also occurs in the article it was
+answered from (送温暖行动 from 何时启动送温暖行动), else the stretch from its first to its last
+noun. A follow-up also prefers that article (`Resolved.doc_id`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .spans import PERSON, _posseg, question_type
+from .text import _QUESTION_RE, normalize
+
+# Pronouns replaced by the topic; determiners (这个项目) swallow the noun after them when it is
+# the topic's own head (项目 of 技能提升项目) or a generic one (活动).
+_PRONOUNS = {"它", "它们", "其", "其中", "这里", "那里"}
+_PERSONS = {"他", "她", "他们", "她们"}
+_DETERMINERS = {"这", "此", "该", "这些", "那些", "这个", "那个", "这项", "该项", "这次", "此次", "本次", "这场", "这家", "该家", "这位", "这一", "那次"}
+_CONNECTIVES = re.compile(r"^(?:那么|那|然后|另外|此外|而且|并且|那请问|请问那)(?![个些里儿次样么])\s*[，,]?\s*")
+_MORE = re.compile(r"^(?:那)?(?:还有|其他|其它|别的|另外|除此之外|除了这个)(?:的)?(?:呢|吗|么|什么|哪些|谁|没有)?[？?。！!]*$")
+# Nouns too general to name a topic on their own (活动在哪里举行 still needs the previous one).
+_GENERIC = set(
+    "时候 时间 日期 地点 地方 人数 人员 活动 项目 工作 内容 原因 目的 结果 方式 费用 价格 规模 情况 部门 单位 负责人 主题 "
+    "名字 名称 东西 问题 主办方 承办方 措施 作用 意义 效果 成果 数量 金额 总数 地址 领导 对象 范围 期间 方面 形式 标准 "
+    "条件 要求 过程 步骤 计划 目标 任务 成绩 收入 面积 位置 年份 具体 详情 细节 门票 票价 人次 人们 大家 有关 相关".split()
+)
+_TOPIC_FLAGS = ("n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "eng", "j")
+_PUNCT = re.compile(r"[\s，,。？?！!；;：:、“”\"'（）()《》【】]+")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: the question, its answer and the article the answer came from.
+
+    `evidence` is text of that article (title and cited passage) used to find the turn's topic;
+    `understood` is the question as it was resolved (when it was a follow-up itself).
+    """
+
+    question: str
+    answer: str = ""
+    doc_id: str = ""
+    understood: str = ""
+    evidence: str = ""
+    short_answer: str = ""
+
+    @classmethod
+    def from_answer(cls, a) -> "Turn":
+        """The turn an `Answer` makes (its source: the citation holding the evidence, else the first)."""
+        source = next((c for c in a.citations if c.highlight), a.citations[0] if a.citations else None)
+        short = getattr(a, "short_answer", "") or a.span_text
+        return cls(a.question, a.answer if a.found else "", source.doc_id if source and a.found else "",
+                   getattr(a, "understood", "") or a.question,
+                   f"{source.title}\n{source.text}" if source and a.found else "", short if a.found else "")
+
+    @classmethod
+    def coerce(cls, item: Any) -> "Turn":
+        """A Turn from what callers pass as history: a Turn, an Answer, a dict, a (question, answer) pair or a question."""
+        from .errors import InputError
+
+        if isinstance(item, Turn):
+            return item
+        if hasattr(item, "citations") and hasattr(item, "question"):
+            return cls.from_answer(item)
+        if isinstance(item, str):
+            return cls(item)
+        if isinstance(item, dict):
+            d = item
+            if "citations" in d:  # Answer.to_dict(), as /ask returns it
+                cites = d.get("citations") or []
+                src = next((c for c in cites if c.get("highlight")), cites[0] if cites else None)
+                found = d.get("found", True)
+                return cls(str(d.get("question", "")), str(d.get("answer", "")) if found else "",
+                           str(src.get("doc_id", "")) if src and found else "", str(d.get("understood") or ""),
+                           f"{src.get('title', '')}\n{src.get('text', '')}" if src and found else "",
+                           str(d.get("short_answer") or d.get("span_text") or "") if found else "")
+            if "question" in d:
+                return cls(str(d["question"]), str(d.get("answer") or ""), str(d.get("doc_id") or d.get("doc") or ""),
+                           str(d.get("understood") or ""), str(d.get("evidence") or ""), str(d.get("short_answer") or ""))
+        if isinstance(item, (list, tuple)) and 1 <= len(item) <= 3 and all(isinstance(x, str) for x in item):
+            return cls(*item)
+        raise InputError(f"history item {item!r} is not a turn: give {{'question': ..., 'answer': ..., 'doc_id': ...}} or an Answer")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A question as understood in its conversation.
+
+    `text` stands alone; `followup` says whether the history was used; `doc_id` is the article to
+    prefer; `avoid` is an earlier answer not to give again (for 还有呢？).
+    """
+
+    text: str
+    followup: bool = False
+    doc_id: str = ""
+    avoid: str = ""
+
+
+def resolve(question: str, history: Sequence[Any] | None) -> Resolved:
+    """`question` made self-contained from the last turn of `history` (oldest first)."""
+    question = question.strip()
+    turns = [Turn.coerce(t) for t in history or []]
+    turns = [t for t in turns if t.question.strip()]
+    if not turns:
+        return Resolved(question)
+    prev = turns[-1]
+    prev_q = (prev.understood or prev.question).strip()
+    if _MORE.match(normalize(question)):
+        return Resolved(prev_q, True, prev.doc_id, prev.answer)
+    words = [(w.word, w.flag) for w in _posseg().cut(question)]
+    if not any(w in _PRONOUNS | _PERSONS | _DETERMINERS for w, _ in words):
+        body = _CONNECTIVES.sub("", question)
+        if body != question or not names_topic(question):
+            topic = topic_of(prev)
+            if not topic:
+                return Resolved(question)
+            return Resolved(topic + (body or question), True, prev.doc_id)
+        return Resolved(question)
+    topic = topic_of(prev)
+    if not topic:
+        return Resolved(question)
+    person = prev.short_answer if question_type(prev_q) == PERSON and _is_name(prev.short_answer) else ""
+    out, i = [], 0
+    if words and words[0][0] in ("那", "那么") and len(words) > 1:
+        i = 1  # a leading 那 is a connective (那它什么时候结束), not a pronoun
+    while i < len(words):
+        w, _ = words[i]
+        nxt = words[i + 1][0] if i + 1 < len(words) else ""
+        if w in _PERSONS:
+            out.append(person or topic)
+        elif w == "其中":
+            out.append(topic + "中")
+        elif w == "其":
+            out.append(topic + ("" if nxt == "的" else "的"))
+        elif w in _PRONOUNS:
+            out.append(topic)
+        elif w in _DETERMINERS:
+            out.append(topic)
+            if nxt and (nxt in topic or nxt in _GENERIC):
+                i += 1
+        else:
+            out.append(w)
+        i += 1
+    return Resolved("".join(out), True, prev.doc_id)
+
+
+def names_topic(question: str) -> bool:
+    """Whether the question names something specific of its own (a non-generic noun of 2+ characters)."""
+    stripped = _QUESTION_RE.sub(" ", normalize(question))
+    return any(len(w.word) >= 2 and w.flag in _TOPIC_FLAGS and w.word not in _GENERIC for w in _posseg().cut(stripped))
+
+
+def topic_of(turn: Turn) -> str:
+    """What the turn was about: the longest stretch of its question found in its article, else its nouns."""
+    q = (turn.understood or turn.question).strip()
+    pieces = [p for p in _PUNCT.split(_QUESTION_RE.sub(" ", q)) if p]
+    pieces = [p for chunk in pieces for p in chunk.split()]
+    evidence = normalize(turn.evidence or turn.answer)
+    best = ""
+    if evidence:
+        for piece in pieces:
+            common = _longest_common(piece, evidence)
+            if len(common) > len(best):
+                best = common
+    best = _nouns_only(best)
+    if len(best) >= 2:
+        return best
+    spans, pos = [], 0
+    for w in _posseg().cut(q):
+        start, pos = pos, pos + len(w.word)
+        if len(w.word) >= 2 and w.flag in _TOPIC_FLAGS and not _QUESTION_RE.fullmatch(w.word):
+            spans.append((start, pos))
+    if not spans:
+        return _trim(max(pieces, key=len)) if pieces else ""
+    return _trim(q[spans[0][0] : spans[-1][1]])
+
+
+def _nouns_only(phrase: str) -> str:
+    """`phrase` without the verbs, adverbs and particles at its edges (项目共吸引 -> 项目)."""
+    words = [(w.word, w.flag) for w in _posseg().cut(phrase)]
+    nounish = [i for i, (_, f) in enumerate(words) if f in _TOPIC_FLAGS or f in ("vn", "an", "m", "ng", "nrt")]
+    if not nounish:
+        return _trim(phrase)
+    return _trim("".join(w for w, _ in words[nounish[0] : nounish[-1] + 1]))
+
+
+def _is_name(text: str) -> bool:
+    """Whether `text` is a short phrase holding a person's name (a 谁 answer to stand for 他/她)."""
+    return 0 < len(text) <= 12 and any(w.flag in ("nr", "nrfg", "nrt") for w in _posseg().cut(text))
+
+
+def _trim(phrase: str) -> str:
+    """Drop particles and prepositions left at a phrase's edges (的, 在, 了, 是 ...)."""
+    return phrase.strip("的了在是和与及被把将给对从以由为着过吗呢吧啊 ").strip()
+
+
+def _longest_common(a: str, b: str) -> str:
+    """The longest substring of `a` (as written) whose normalised form occurs in `b` (normalised)."""
+    na = normalize(a)
+    best = (0, 0)
+    for i in range(len(na)):
+        j = i + best[1] - best[0] + 1
+        while j <= len(na) and na[i:j] in b:
+            best = (i, j)
+            j += 1
+    return a[best[0] : best[1]]
