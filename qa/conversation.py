@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .spans import PERSON, _posseg, question_type
 from .text import _QUESTION_RE, normalize
@@ -33,10 +33,18 @@ _MORE = re.compile(r"^(?:那)?(?:还有|其他|其它|别的|另外|除此之外
 _GENERIC = set(
     "时候 时间 日期 地点 地方 人数 人员 活动 项目 工作 内容 原因 目的 结果 方式 费用 价格 规模 情况 部门 单位 负责人 主题 "
     "名字 名称 东西 问题 主办方 承办方 措施 作用 意义 效果 成果 数量 金额 总数 地址 领导 对象 范围 期间 方面 形式 标准 "
-    "条件 要求 过程 步骤 计划 目标 任务 成绩 收入 面积 位置 年份 具体 详情 细节 门票 票价 人次 人们 大家 有关 相关".split()
+    "条件 要求 过程 步骤 计划 目标 任务 成绩 收入 面积 位置 年份 具体 详情 细节 门票 票价 人次 人们 大家 有关 相关 "
+    "文章 报道 新闻 通知 文件 消息 现在 目前".split()
 )
 _TOPIC_FLAGS = ("n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "eng", "j")
+# X呢？ (净利润呢？): the previous question, asked about X instead.
+_ABOUT = re.compile(r"^(.{1,20}?)(?:呢|的呢)[？?。！!]*$")
+# With a dense `similar`, the cosine above which an X呢？ phrase replaces a phrase of the previous question.
+SWAP_MIN_SIMILARITY = 0.5
 _PUNCT = re.compile(r"[\s，,。？?！!；;：:、“”\"'（）()《》【】]+")
+
+
+Similar = Callable[[str, list[str]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -56,40 +64,38 @@ class Turn:
 
     @classmethod
     def from_answer(cls, a) -> "Turn":
-        """The turn an `Answer` makes (its source: the citation holding the evidence, else the first)."""
-        source = next((c for c in a.citations if c.highlight), a.citations[0] if a.citations else None)
-        short = getattr(a, "short_answer", "") or a.span_text
-        return cls(a.question, a.answer if a.found else "", source.doc_id if source and a.found else "",
-                   getattr(a, "understood", "") or a.question,
-                   f"{source.title}\n{source.text}" if source and a.found else "", short if a.found else "")
+        """The turn an `Answer` (or its `to_dict()`) makes; its article is the one the evidence came from."""
+        d = a if isinstance(a, dict) else a.to_dict()
+        cites = d.get("citations") or []
+        found = bool(d.get("found", True))
+        src = next((c for c in cites if c.get("highlight")), cites[0] if cites else None) if found else None
+        doc = str(src.get("doc_id", "")) if src else ""
+        # What the article says, as far as the answer shows it: its title and every cited passage of it.
+        evidence = "\n".join([src.get("title", "")] + [c.get("text", "") for c in cites if c.get("doc_id") == doc]) if src else ""
+        return cls(str(d.get("question", "")), str(d.get("answer", "")) if found else "", doc, str(d.get("understood") or ""),
+                   evidence, str(d.get("short_answer") or d.get("span_text") or "") if found else "")
 
     @classmethod
     def coerce(cls, item: Any) -> "Turn":
-        """A Turn from what callers pass as history: a Turn, an Answer, a dict, a (question, answer) pair or a question."""
+        """A Turn from what callers pass as history: a Turn, an Answer or its dict, a {"question", "answer",
+        "doc_id"} dict, a (question, answer[, doc_id]) pair, or a question."""
         from .errors import InputError
 
         if isinstance(item, Turn):
             return item
-        if hasattr(item, "citations") and hasattr(item, "question"):
+        if hasattr(item, "citations") and hasattr(item, "to_dict"):
             return cls.from_answer(item)
         if isinstance(item, str):
             return cls(item)
-        if isinstance(item, dict):
+        if isinstance(item, dict) and "citations" in item:
+            return cls.from_answer(item)
+        if isinstance(item, dict) and isinstance(item.get("question"), str):
             d = item
-            if "citations" in d:  # Answer.to_dict(), as /ask returns it
-                cites = d.get("citations") or []
-                src = next((c for c in cites if c.get("highlight")), cites[0] if cites else None)
-                found = d.get("found", True)
-                return cls(str(d.get("question", "")), str(d.get("answer", "")) if found else "",
-                           str(src.get("doc_id", "")) if src and found else "", str(d.get("understood") or ""),
-                           f"{src.get('title', '')}\n{src.get('text', '')}" if src and found else "",
-                           str(d.get("short_answer") or d.get("span_text") or "") if found else "")
-            if "question" in d:
-                return cls(str(d["question"]), str(d.get("answer") or ""), str(d.get("doc_id") or d.get("doc") or ""),
-                           str(d.get("understood") or ""), str(d.get("evidence") or ""), str(d.get("short_answer") or ""))
+            return cls(d["question"], str(d.get("answer") or ""), str(d.get("doc_id") or d.get("doc") or ""),
+                       str(d.get("understood") or ""), str(d.get("evidence") or ""), str(d.get("short_answer") or ""))
         if isinstance(item, (list, tuple)) and 1 <= len(item) <= 3 and all(isinstance(x, str) for x in item):
             return cls(*item)
-        raise InputError(f"history item {item!r} is not a turn: give {{'question': ..., 'answer': ..., 'doc_id': ...}} or an Answer")
+        raise InputError(f"history item {str(item)[:80]!r} is not a turn: give {{'question': ..., 'answer': ..., 'doc_id': ...}} or an Answer")
 
 
 @dataclass(frozen=True)
@@ -106,52 +112,126 @@ class Resolved:
     avoid: str = ""
 
 
-def resolve(question: str, history: Sequence[Any] | None) -> Resolved:
-    """`question` made self-contained from the last turn of `history` (oldest first)."""
+def resolve(question: str, history: Sequence[Any] | None, similar: Similar | None = None) -> Resolved:
+    """`question` made self-contained from the last turn of `history` (oldest first).
+
+    `similar(phrase, candidates)` scores how alike two phrases are (e.g. a dense cosine); it helps
+    place the new phrase of an `X呢？` question. Without it, shared characters decide.
+    """
     question = question.strip()
-    turns = [Turn.coerce(t) for t in history or []]
-    turns = [t for t in turns if t.question.strip()]
+    turns = [t for t in (Turn.coerce(t) for t in history or []) if t.question.strip()]
     if not turns:
         return Resolved(question)
     prev = turns[-1]
     prev_q = (prev.understood or prev.question).strip()
-    if _MORE.match(normalize(question)):
+    norm = normalize(question)
+    if _MORE.match(norm):
         return Resolved(prev_q, True, prev.doc_id, prev.answer)
     words = [(w.word, w.flag) for w in _posseg().cut(question)]
-    if not any(w in _PRONOUNS | _PERSONS | _DETERMINERS for w, _ in words):
-        body = _CONNECTIVES.sub("", question)
-        if body != question or not names_topic(question):
-            topic = topic_of(prev)
-            if not topic:
-                return Resolved(question)
-            return Resolved(topic + (body or question), True, prev.doc_id)
+    if any(w in _PRONOUNS | _PERSONS | _DETERMINERS for w, _ in words):
+        return _replace_pronouns(words, prev, prev_q)
+    body = _CONNECTIVES.sub("", question)
+    about = _ABOUT.match(body)
+    if about:  # 净利润呢？ / 东部省份的呢？: the previous question, asked of something else
+        return Resolved(_swap_in(about.group(1), prev_q, similar), True, prev.doc_id)
+    if body == question and not _leans_on(question, prev):
         return Resolved(question)
     topic = topic_of(prev)
+    if not topic or normalize(topic) in normalize(body):
+        return Resolved(question) if body == question else Resolved(body, True, prev.doc_id)
+    return Resolved(topic + body, True, prev.doc_id)
+
+
+def _leans_on(question: str, prev: Turn) -> bool:
+    """Whether a question without pronouns still needs the previous turn: it names nothing of its own,
+    or everything it names is in the previous turn's article (走访了多少家企业？ after a question about it)."""
+    if not names_topic(question):
+        return True
+    evidence = normalize(f"{prev.evidence}\n{prev.question}\n{prev.understood}")
+    if not prev.evidence:
+        return False
+    content = [w for w in _content_words(question) if len(w) >= 2]
+    return bool(content) and all(normalize(w) in evidence for w in content)
+
+
+def _replace_pronouns(words: list[tuple[str, str]], prev: Turn, prev_q: str) -> Resolved:
+    topic = topic_of(prev)
     if not topic:
-        return Resolved(question)
+        return Resolved("".join(w for w, _ in words))
     person = prev.short_answer if question_type(prev_q) == PERSON and _is_name(prev.short_answer) else ""
     out, i = [], 0
     if words and words[0][0] in ("那", "那么") and len(words) > 1:
         i = 1  # a leading 那 is a connective (那它什么时候结束), not a pronoun
     while i < len(words):
         w, _ = words[i]
-        nxt = words[i + 1][0] if i + 1 < len(words) else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ("", "")
         if w in _PERSONS:
             out.append(person or topic)
         elif w == "其中":
             out.append(topic + "中")
         elif w == "其":
-            out.append(topic + ("" if nxt == "的" else "的"))
+            out.append(topic + ("" if nxt[0] == "的" else "的"))
         elif w in _PRONOUNS:
             out.append(topic)
         elif w in _DETERMINERS:
             out.append(topic)
-            if nxt and (nxt in topic or nxt in _GENERIC):
+            if nxt[1] == "q" and i + 2 < len(words):  # 这篇报道: the classifier goes with the noun
+                i += 1
+                nxt = words[i + 1]
+            if nxt[0] and (nxt[0] in topic or nxt[0] in _GENERIC):
                 i += 1
         else:
             out.append(w)
         i += 1
     return Resolved("".join(out), True, prev.doc_id)
+
+
+def _swap_in(phrase: str, prev_q: str, similar: Similar | None) -> str:
+    """The previous question with its most similar noun phrase replaced by `phrase`, or with `phrase`
+    put in front when nothing in it is alike (2000年以前建成的呢？ qualifies rather than replaces)."""
+    phrase = phrase.strip().removesuffix("的") or phrase
+    chunks = _noun_chunks(prev_q)
+    if chunks:
+        scores = similar(phrase, [c for _, _, c in chunks]) if similar else [_dice(phrase, c) for _, _, c in chunks]
+        best = max(range(len(chunks)), key=lambda i: scores[i])
+        if scores[best] >= (SWAP_MIN_SIMILARITY if similar else 0.2):
+            s, e, _ = chunks[best]
+            return prev_q[:s] + phrase + prev_q[e:]
+    return f"{phrase}的{prev_q}" if not phrase.endswith("的") else phrase + prev_q
+
+
+def _noun_chunks(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each run of nouns in `text` (question words excluded)."""
+    out, pos, run = [], 0, None
+    for w in _posseg().cut(text):
+        start, pos = pos, pos + len(w.word)
+        nounish = (w.flag in _TOPIC_FLAGS or w.flag in ("vn", "an", "ng", "b")) and not _QUESTION_RE.fullmatch(w.word)
+        if nounish:
+            run = (run[0], pos) if run else (start, pos)
+        else:
+            if run:
+                out.append(run)
+            run = None
+    if run:
+        out.append(run)
+    return [(s, e, text[s:e]) for s, e in out if e - s >= 2]
+
+
+def _dice(a: str, b: str) -> float:
+    """Overlap of the character bigrams (and single characters) of two phrases, 0..1."""
+    def grams(x: str) -> set[str]:
+        x = normalize(x)
+        return set(x) | {x[i : i + 2] for i in range(len(x) - 1)}
+
+    ga, gb = grams(a), grams(b)
+    return 2 * len(ga & gb) / (len(ga) + len(gb)) if ga and gb else 0.0
+
+
+def _content_words(question: str) -> list[str]:
+    """The question's words that carry meaning: no question words, pronouns, particles or numbers."""
+    stripped = _QUESTION_RE.sub(" ", normalize(question))
+    return [w.word for w in _posseg().cut(stripped) if w.flag[:1] in ("n", "v", "a", "l", "j", "e", "i", "b") and w.word.strip()
+            and w.word not in _GENERIC and w.word not in _PRONOUNS | _PERSONS | _DETERMINERS]
 
 
 def names_topic(question: str) -> bool:
