@@ -11,6 +11,7 @@ import numpy as np
 from .answer import answer_question
 from .chunk import chunk_documents
 from .config import Manifest, Settings
+from .conversation import FOLLOWUP_POOL, resolve
 from .encoders import Encoder, canonical_name, load_encoder
 from .errors import IndexMismatchError, InputError
 from .index import BuildStats, Index
@@ -77,13 +78,42 @@ class Assistant:
         store = self._index.store  # one snapshot for the whole query, even if add/delete swaps it meanwhile
         return retrieve(store, query, background(self.embed_query, query.understood), k or self.settings.top_k, self.settings, weights)
 
-    def ask(self, question: str | Query, k: int | None = None) -> Answer:
-        """Answer `question` from the index: answer text, whether it was found, and the cited passages."""
-        query = question if isinstance(question, Query) else self.analyse(question)
+    def ask(self, question: str | Query, k: int | None = None, history: Sequence | None = None) -> Answer:
+        """Answer `question` from the index: answer text, whether it was found, and the cited passages.
+
+        `history`: the conversation so far, oldest first (Answers, their dicts, or {"question", "answer",
+        "doc_id"} dicts). A follow-up (那它什么时候结束？) is resolved against it (see qa/conversation.py);
+        `Answer.understood` says how it was read.
+        """
+        if history and not isinstance(question, Query):
+            turn = resolve(self._check_question(question), history, self.similarity)
+            query = analyse(question.strip(), turn.text)
+        else:
+            query, turn = (question if isinstance(question, Query) else self.analyse(question)), None
         store = self._index.store
         qvec = background(self.embed_query, query.understood)  # embedded while the keyword indexes are scored
-        hits = retrieve(store, query, qvec, k or self.settings.top_k, self.settings)
-        return answer_question(query, hits, store, qvec.result(), self.settings)
+        k = k or self.settings.top_k
+        if turn is None or not turn.followup:
+            return answer_question(query, retrieve(store, query, qvec, k, self.settings), store, qvec.result(), self.settings)
+        # A follow-up prefers the previous answer's article among a wider pool of candidates.
+        hits = turn.rerank(retrieve(store, query, qvec, max(k, FOLLOWUP_POOL), self.settings))[:k]
+        answer = answer_question(query, hits, store, qvec.result(), self.settings)
+        others = turn.without_repeat(answer, hits)  # 还有呢？ wants something else than the last answer
+        if others:
+            answer = answer_question(query, others, store, qvec.result(), self.settings)
+        if answer.found or turn.avoid:
+            return answer
+        # The carried words can dilute a question the same article answers as asked (能货到付款吗？).
+        plain = self.analyse(query.text)
+        pvec = background(self.embed_query, plain.text)
+        alone = answer_question(plain, turn.rerank(retrieve(store, plain, pvec, max(k, FOLLOWUP_POOL), self.settings))[:k],
+                                store, pvec.result(), self.settings)
+        return alone if alone.found and turn.keeps_to_article(alone) else answer
+
+    def similarity(self, phrase: str, candidates: list[str]) -> list[float]:
+        """Cosine of `phrase` to each candidate phrase under the encoder."""
+        vecs = self.encoder.encode([phrase, *candidates])
+        return [float(v @ vecs[0]) for v in vecs[1:]]
 
     # -- managing -------------------------------------------------------------------------------
     @property

@@ -113,12 +113,17 @@ def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool)
 def eval_(dataset: str, model: str | None, k: int, compare: bool, rebuild: bool, limit: int | None, misses: int, as_json: bool) -> None:
     """Measure retrieval (R@1, R@5, MRR), answer quality and latency on a SQuAD-style set such as CMRC 2018.
 
-    The set's paragraphs become the corpus (indexed once, cached under ~/.cache/qa).
+    The set's paragraphs become the corpus (indexed once, cached under ~/.cache/qa). A conversations
+    file (JSON lines with "turns", e.g. eval/followups/conversations.jsonl) measures follow-up questions
+    instead: each later turn answered with the conversation, and alone.
     """
     from .config import Settings
+    from .eval_followups import is_conversations
     from .evaluate import compare as compare_retrievers, eval_index, evaluate
 
     settings = Settings.from_env(model=model)
+    if is_conversations(dataset):
+        return _eval_followups(Path(dataset), settings, k, rebuild, misses, as_json)
     assistant, questions = eval_index(Path(dataset), settings, rebuild=rebuild)
     questions = questions[:limit] if limit else questions
     result = evaluate(assistant, questions, k=k)
@@ -141,6 +146,21 @@ def eval_(dataset: str, model: str | None, k: int, compare: bool, rebuild: bool,
             click.echo(f"| {r.name} | {r.r_at(1):.3f} | {r.r_at(5):.3f} | {r.mrr:.3f} |")
     for m in result.misses[:misses]:
         click.echo(f"\nQ: {m['question']}\n   gold: {m['gold']}  rank: {m['rank']}\n   got:  {m['answer']}")
+
+
+def _eval_followups(path: Path, settings, k: int, rebuild: bool, misses: int, as_json: bool) -> None:
+    from .eval_followups import evaluate_followups, followup_index, load_conversations
+
+    conversations = load_conversations(path)
+    result = evaluate_followups(followup_index(path, conversations, settings, rebuild), conversations, k=k)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"conversations      {result.conversations} ({result.followups} follow-up turns)")
+    click.echo(f"follow-ups right   {result.with_history:.3f} with the conversation, {result.alone:.3f} asked alone")
+    click.echo(f"first turns right  {result.first_turns:.3f}")
+    for m in [r for r in result.rows if not r["correct"]][:misses]:
+        click.echo(f"\n{m['id']} Q: {m['question']}  (understood: {m['understood']})\n   gold: {m['gold']}\n   got:  {m['answer']}")
 
 
 @main.command()

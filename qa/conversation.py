@@ -36,7 +36,15 @@ _GENERIC = set(
     "条件 要求 过程 步骤 计划 目标 任务 成绩 收入 面积 位置 年份 具体 详情 细节 门票 票价 人次 人们 大家 有关 相关 "
     "文章 报道 新闻 通知 文件 消息 现在 目前".split()
 )
-_TOPIC_FLAGS = ("n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "eng", "j")
+# The most common Chinese surnames (about 85% of people), and the common two-character ones.
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖"
+                "贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝") | {
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "慕容", "尉迟", "长孙", "宇文", "司徒", "夏侯"}
+_TOPIC_FLAGS = ("n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "l", "eng")
+# Added to the fused score (at most the sum of the fusion weights, 3.2) of the previous answer's
+# article for a follow-up; FOLLOWUP_POOL candidates are re-ranked so that article can come up.
+DOC_BONUS = 1.0
+FOLLOWUP_POOL = 20
 # X呢？ (净利润呢？): the previous question, asked about X instead.
 _ABOUT = re.compile(r"^(.{1,20}?)(?:呢|的呢)[？?。！!]*$")
 # With a dense `similar`, the cosine above which an X呢？ phrase replaces a phrase of the previous question.
@@ -111,6 +119,25 @@ class Resolved:
     doc_id: str = ""
     avoid: str = ""
 
+    def rerank(self, hits: list) -> list:
+        """`hits` (best first) with the passages of the preferred article moved ahead by DOC_BONUS."""
+        if not self.doc_id:
+            return list(hits)
+        return sorted(hits, key=lambda h: -(h.score + (DOC_BONUS if h.passage.doc_id == self.doc_id else 0.0)))
+
+    def keeps_to_article(self, answer) -> bool:
+        """Whether `answer` comes from the preferred article (always, when none is preferred)."""
+        source = next((c.doc_id for c in answer.citations if c.highlight), None)
+        return not self.doc_id or source == self.doc_id
+
+    def without_repeat(self, answer, hits: list) -> list:
+        """For 还有呢？: when `answer` repeats the avoided one, the hits without the passage it came from
+        (empty when there is nothing to change)."""
+        if not self.avoid or not answer.found or normalize(answer.answer) != normalize(self.avoid):
+            return []
+        source = next((c.pid for c in answer.citations if c.highlight), None)
+        return [h for h in hits if h.pid != source]
+
 
 def resolve(question: str, history: Sequence[Any] | None, similar: Similar | None = None) -> Resolved:
     """`question` made self-contained from the last turn of `history` (oldest first).
@@ -129,14 +156,14 @@ def resolve(question: str, history: Sequence[Any] | None, similar: Similar | Non
         return Resolved(prev_q, True, prev.doc_id, prev.answer)
     words = [(w.word, w.flag) for w in _posseg().cut(question)]
     if any(w in _PRONOUNS | _PERSONS | _DETERMINERS for w, _ in words):
-        return _replace_pronouns(words, prev, prev_q)
+        return _replace_pronouns(words, prev, prev_q, topic_of(_anchor(turns)))
     body = _CONNECTIVES.sub("", question)
     about = _ABOUT.match(body)
     if about:  # 净利润呢？ / 东部省份的呢？: the previous question, asked of something else
         return Resolved(_swap_in(about.group(1), prev_q, similar), True, prev.doc_id)
     if body == question and not _leans_on(question, prev):
         return Resolved(question)
-    topic = topic_of(prev)
+    topic = topic_of(_anchor(turns))
     if not topic or normalize(topic) in normalize(body):
         return Resolved(question) if body == question else Resolved(body, True, prev.doc_id)
     return Resolved(topic + body, True, prev.doc_id)
@@ -154,8 +181,16 @@ def _leans_on(question: str, prev: Turn) -> bool:
     return bool(content) and all(normalize(w) in evidence for w in content)
 
 
-def _replace_pronouns(words: list[tuple[str, str]], prev: Turn, prev_q: str) -> Resolved:
-    topic = topic_of(prev)
+def _anchor(turns: list[Turn]) -> Turn:
+    """The turn a chain of elided follow-ups hangs on: the last one that was asked in full
+    (加多少？ then 多久换一次？ both lean on 揉捻机首次使用前减速箱要加什么油？)."""
+    for t in reversed(turns):
+        if not t.understood or normalize(t.understood) == normalize(t.question):
+            return t
+    return turns[-1]
+
+
+def _replace_pronouns(words: list[tuple[str, str]], prev: Turn, prev_q: str, topic: str) -> Resolved:
     if not topic:
         return Resolved("".join(w for w, _ in words))
     person = prev.short_answer if question_type(prev_q) == PERSON and _is_name(prev.short_answer) else ""
@@ -241,28 +276,66 @@ def names_topic(question: str) -> bool:
 
 
 def topic_of(turn: Turn) -> str:
-    """What the turn was about: the longest stretch of its question found in its article, else its nouns."""
-    q = (turn.understood or turn.question).strip()
-    pieces = [p for p in _PUNCT.split(_QUESTION_RE.sub(" ", q)) if p]
-    pieces = [p for chunk in pieces for p in chunk.split()]
+    """What the turn asked about: its question without the asking part (云岭茶业精制车间 of
+    云岭茶业精制车间什么时候停产？; 送温暖行动 of 何时启动送温暖行动). Falls back to the longest
+    stretch of the question found in the answer's article, then to its nouns."""
+    q = _CONNECTIVES.sub("", (turn.understood or turn.question).strip()).rstrip("？?。！! ")
+    m = _QUESTION_RE.search(normalize(q))
+    if m:
+        before = _drop_edges(q[: m.start()], from_end=True, has_object=bool(q[m.end() :].strip()))
+        if len(before) >= 2:
+            return before
+        after = _drop_edges(q[m.end() :], from_end=False)
+        after = _first_chunk(after)
+        if len(after) >= 2:
+            return after
+    pieces = [p for chunk in _PUNCT.split(_QUESTION_RE.sub(" ", q)) for p in chunk.split() if p]
     evidence = normalize(turn.evidence or turn.answer)
-    best = ""
-    if evidence:
-        for piece in pieces:
-            common = _longest_common(piece, evidence)
-            if len(common) > len(best):
-                best = common
+    best = max((_longest_common(piece, evidence) for piece in pieces), key=len, default="") if evidence else ""
     best = _nouns_only(best)
     if len(best) >= 2:
         return best
-    spans, pos = [], 0
-    for w in _posseg().cut(q):
-        start, pos = pos, pos + len(w.word)
-        if len(w.word) >= 2 and w.flag in _TOPIC_FLAGS and not _QUESTION_RE.fullmatch(w.word):
-            spans.append((start, pos))
-    if not spans:
-        return _trim(max(pieces, key=len)) if pieces else ""
-    return _trim(q[spans[0][0] : spans[-1][1]])
+    chunks = _noun_chunks(q)
+    return _trim(q[chunks[0][0] : chunks[-1][1]]) if chunks else _trim(max(pieces, key=len, default=""))
+
+
+# Words at the edge of a subject that belong to the predicate: prepositions, particles, adverbs,
+# the copula and modals; a verb only with its particle or complement (筹集了, 交到) or its object.
+_PREDICATE_FLAGS = ("p", "u", "uj", "ul", "ug", "uz", "ud", "uv", "c", "y", "r", "d")
+_LINKS = {"是", "有", "为", "要", "能", "会", "可以", "需要", "应该", "得", "被", "将", "到", "在", "给", "于", "向", "成",
+          "目前", "现在", "当前", "正在", "已经", "一共", "共", "总共", "最终", "首先"}
+
+
+def _drop_edges(text: str, from_end: bool, has_object: bool = False) -> str:
+    """`text` without the predicate words at its end (from_end: 工会筹集了 -> 工会) or its start
+    (启动送温暖 -> 送温暖). `has_object`: the question word is followed by what the verb acts on."""
+    words = [(w.word, w.flag) for w in _posseg().cut(text) if w.word.strip()]
+    if not from_end:
+        while words and (words[0][1] in _PREDICATE_FLAGS or words[0][1][:1] == "v" or words[0][0] in _LINKS):
+            words.pop(0)
+        return _trim("".join(w for w, _ in words))
+    verb_ok = has_object
+    while words:
+        w, f = words[-1]
+        if f in _PREDICATE_FLAGS or w in _LINKS:
+            verb_ok = verb_ok or f.startswith("u") or w in _LINKS
+        elif (f.startswith("v") or f == "j") and f != "vn" and (verb_ok or (len(w) > 1 and w[-1] in "到在给于向成")):
+            verb_ok = False
+        else:
+            break
+        words.pop()
+    return _trim("".join(w for w, _ in words))
+
+
+def _first_chunk(text: str) -> str:
+    """`text` up to its first verb after a noun (送温暖行动正式启动 -> 送温暖行动)."""
+    out, seen_noun = [], False
+    for w in _posseg().cut(text):
+        if seen_noun and w.flag in ("v", "vd", "vi", "p", "c", "x"):
+            break
+        seen_noun = seen_noun or w.flag in _TOPIC_FLAGS or w.flag == "vn"
+        out.append(w.word)
+    return _trim("".join(out))
 
 
 def _nouns_only(phrase: str) -> str:
@@ -275,13 +348,15 @@ def _nouns_only(phrase: str) -> str:
 
 
 def _is_name(text: str) -> bool:
-    """Whether `text` is a short phrase holding a person's name (a 谁 answer to stand for 他/她)."""
-    return 0 < len(text) <= 12 and any(w.flag in ("nr", "nrfg", "nrt") for w in _posseg().cut(text))
+    """Whether `text` is a person's name (a 谁 answer to stand for 他/她): 2-4 characters starting with
+    a common surname (jieba alone tags phrases such as 大力支持 as names)."""
+    text = text.strip()
+    return 2 <= len(text) <= 4 and (text[0] in _SURNAMES or text[:2] in _SURNAMES)
 
 
 def _trim(phrase: str) -> str:
     """Drop particles and prepositions left at a phrase's edges (的, 在, 了, 是 ...)."""
-    return phrase.strip("的了在是和与及被把将给对从以由为着过吗呢吧啊 ").strip()
+    return phrase.strip("的了在是和与及被把将给对从以由为着过吗呢吧啊要到“”\"'《》 ").strip()
 
 
 def _longest_common(a: str, b: str) -> str:
