@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -104,28 +104,89 @@ def repair_page_breaks(paragraphs: list[str]) -> list[str]:
 # ---------------------------------------------------------------- formats
 
 
-def _articles(lines: list[tuple[str | None, str]], stem: str, source: str, repair: bool) -> list[Document]:
-    """(heading or None, paragraph) lines -> one document per heading that has paragraphs under it."""
-    groups: list[tuple[str, list[str]]] = [(stem, [])]
-    for heading, text in lines:
-        if heading is not None:
-            groups.append((heading, []))
-        elif text:
-            groups[-1][1].append(text)
-    docs = []
-    for title, paras in groups:
-        if paras:
-            paras = repair_page_breaks(paras) if repair else paras
-            docs.append(Document(f"{stem}#{len(docs) + 1}", title, "\n".join(paras), source))
-    return docs
+# A heading reads as a section of the article above it, not an article of its own, when it is
+# short (政策背景, 补助标准) or numbered (第一章, 一、, （一）, 1.); headlines are long and unnumbered.
+_NUMBERED = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]+[章节条部分篇]|[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+(?:\.\d+)*[、.．\s])")
+_SECTION_CHARS = 12
+_TITLE_CHARS = 40
+_SENTENCE_MARK = re.compile(r"[。！？!?；;]|[，,、：:]$")
 
 
-def _text_lines(text: str) -> list[tuple[str | None, str]]:
-    """Markdown-style `#` headings and one paragraph per non-empty line."""
-    out: list[tuple[str | None, str]] = []
+@dataclass
+class _Section:
+    level: int
+    title: str
+    paras: list[str] = field(default_factory=list)
+    children: list["_Section"] = field(default_factory=list)
+
+    def lines(self, repair: bool) -> list[str]:
+        """This section's text with its sub-sections', each heading kept as a line of its own."""
+        out = repair_page_breaks(self.paras) if repair else list(self.paras)
+        for c in self.children:
+            out += [c.title, *c.lines(repair)]
+        return out
+
+
+def _is_section(title: str) -> bool:
+    return len(title) <= _SECTION_CHARS or bool(_NUMBERED.match(title))
+
+
+def _outline(lines: list[tuple[int, str]]) -> _Section:
+    """(level, text) lines (level 0: a paragraph) -> the tree of headings, under a root of level 0."""
+    root = _Section(0, "")
+    stack = [root]
+    for level, text in lines:
+        if not text:
+            continue
+        if level:
+            while stack[-1].level >= level:
+                stack.pop()
+            node = _Section(level, text)
+            stack[-1].children.append(node)
+            stack.append(node)
+        else:
+            stack[-1].paras.append(text)
+    return root
+
+
+def _articles(lines: list[tuple[int, str]], stem: str, source: str, repair: bool) -> list[Document]:
+    """(level, text) lines -> documents: one per article.
+
+    A heading whose sub-headings all read as sections (short or numbered) is one article, titled by
+    it, its sections' headings kept in its text; otherwise each sub-heading is an article of its own
+    (a newspaper page: a page heading over headlines) and the heading's own paragraphs, if any, one
+    more. Text before any heading is an article titled by its first line when that reads as a title
+    (short, no sentence punctuation), else by the file name.
+    """
+    found: list[tuple[str, list[str]]] = []
+
+    def visit(node: _Section) -> None:
+        if node.children and all(_is_section(c.title) for c in node.children):
+            found.append((node.title, node.lines(repair)))
+            return
+        if node.paras:
+            found.append((node.title, repair_page_breaks(node.paras) if repair else list(node.paras)))
+        for c in node.children:
+            visit(c)
+
+    root = _outline(lines)
+    if root.paras:
+        first = root.paras[0]
+        if len(root.paras) > 1 and len(first) <= _TITLE_CHARS and not _SENTENCE_MARK.search(first):
+            found.append((first, repair_page_breaks(root.paras[1:]) if repair else root.paras[1:]))
+        else:
+            found.append((stem, repair_page_breaks(root.paras) if repair else list(root.paras)))
+    for c in root.children:
+        visit(c)
+    return [Document(f"{stem}#{i}", title, "\n".join(paras), source) for i, (title, paras) in enumerate(found, 1) if paras]
+
+
+def _text_lines(text: str) -> list[tuple[int, str]]:
+    """(level, text) of each line: Markdown-style `#` headings by their level, 0 for a paragraph line."""
+    out: list[tuple[int, str]] = []
     for line in text.splitlines():
         m = _HEADING.match(line)
-        out.append((m.group(1).strip(), "") if m else (None, line.strip()))
+        out.append((len(line.strip()) - len(line.strip().lstrip("#")), m.group(1).strip()) if m else (0, line.strip()))
     return out
 
 

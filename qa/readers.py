@@ -149,11 +149,13 @@ def _common_chars() -> frozenset[str]:
 
 
 def html_lines(data: bytes, name: str, stem: str) -> tuple[str, list[str]]:
-    from bs4 import BeautifulSoup, NavigableString
+    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 
     soup = BeautifulSoup(decode(data, name), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    for node in soup.find_all(string=lambda t: isinstance(t, (Doctype, Comment, Declaration, ProcessingInstruction))):
+        node.extract()  # <!DOCTYPE html> would otherwise read as a paragraph "html"
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()
@@ -173,7 +175,8 @@ def html_lines(data: bytes, name: str, stem: str) -> tuple[str, list[str]]:
     return title, [p for p in paras if p != title or paras.count(title) > 1]
 
 
-def docx_lines(data: bytes, name: str, limits: Limits) -> list[tuple[str | None, str]]:
+def docx_lines(data: bytes, name: str, limits: Limits) -> list[tuple[int, str]]:
+    """(level, text) of each line: a heading's level (Title 1, Heading N N), or 0 for a paragraph line."""
     import io
     import zipfile
 
@@ -188,13 +191,14 @@ def docx_lines(data: bytes, name: str, limits: Limits) -> list[tuple[str | None,
             name, f"unpacks to {unpacked / 2**20:,.0f} MB, over the {limits.unzipped_mb} MB limit for a .docx "
             "(QA_MAX_UNZIPPED_MB); split the document, or raise the limit if it is genuine"
         )
-    out: list[tuple[str | None, str]] = []
+    out: list[tuple[int, str]] = []
     for p in docx.Document(io.BytesIO(data)).paragraphs:
-        style = (p.style.name if p.style is not None else "") or ""
-        if re.fullmatch(r"(?i)heading [1-9]|title", style.strip()) and p.text.strip():
-            out.append((p.text.strip(), ""))
+        style = ((p.style.name if p.style is not None else "") or "").strip().lower()
+        level = 1 if style == "title" else int(style[8:]) if re.fullmatch(r"heading [1-9]", style) else 0
+        if level and p.text.strip():
+            out.append((level, p.text.strip()))
         else:
-            out.extend((None, ln.strip()) for ln in p.text.split("\n"))
+            out.extend((0, ln.strip()) for ln in p.text.split("\n"))
     return out
 
 

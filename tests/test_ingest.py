@@ -11,6 +11,10 @@ import pytest
 from qa.errors import InputError
 from qa.ingest import SUPPORTED, Skipped, load_documents, read_file, repair_page_breaks
 
+from .conftest import CORPUS
+
+CORPUS_PAGE = CORPUS / "000_272e18b5ed2af28f.txt"
+
 SEED = Path(__file__).resolve().parent.parent / "corpus" / "000_272e18b5ed2af28f.txt"
 
 ARTICLE = "# 工会送温暖\n\n全国总工会启动送温暖行动。慰问组将深入基层一线。\n"
@@ -122,16 +126,42 @@ def test_seed_articles_titles_and_ids():
 # ---------------------------------------------------------------- articles and ids
 
 
-def test_headings_start_articles_and_text_before_them_is_titled_by_the_stem(tmp_path):
+def test_headlines_start_articles_and_text_before_them_is_titled_by_the_stem(tmp_path):
     f = write(
         tmp_path / "news.md",
-        "导语在标题之前。\n# 总标题\n\n## 第一篇\n第一篇的正文。\n第二段。\n\n### 第二篇 ###\n第二篇的正文。\n#话题# 不是标题。\n",
+        "导语在标题之前。\n# 报纸第三版\n\n## 全市第一届职工篮球赛在体育中心开幕\n第一篇的正文。\n第二段。\n\n"
+        "## 社区图书馆延长开放时间方便上班族 ##\n第二篇的正文。\n#话题# 不是标题。\n",
     )
     docs = read_file(f)
-    assert [(d.doc_id, d.title) for d in docs] == [("news#1", "news"), ("news#2", "第一篇"), ("news#3", "第二篇")]
+    assert [(d.doc_id, d.title) for d in docs] == [
+        ("news#1", "news"), ("news#2", "全市第一届职工篮球赛在体育中心开幕"), ("news#3", "社区图书馆延长开放时间方便上班族")]
     assert docs[1].text == "第一篇的正文。\n第二段。"
     assert docs[2].text == "第二篇的正文。\n#话题# 不是标题。"
     assert docs[0].source == str(f)
+
+
+@pytest.mark.parametrize("sections", [("政策背景", "补助标准", "申请程序"), ("第一章 总则", "第二章 补助标准", "第三章 附则"),
+                                      ("一、慰问时间和范围", "二、慰问标准", "三、工作要求")])
+def test_a_title_over_short_or_numbered_sections_is_one_article_that_keeps_its_section_headings(tmp_path, sections):
+    body = "".join(f"## {h}\n{h}这一部分的正文说明了具体的规定和要求。\n\n" for h in sections)
+    docs = read_file(write(tmp_path / "policy.md", f"# 关于既有住宅加装电梯的补助办法\n\n{body}"))
+    assert [(d.doc_id, d.title) for d in docs] == [("policy#1", "关于既有住宅加装电梯的补助办法")]
+    assert docs[0].text.split("\n")[::2] == list(sections)
+
+
+def test_a_plain_text_file_is_titled_by_its_first_line_when_it_reads_as_a_title(tmp_path):
+    notice = "云岭茶业关于2025年春节放假安排的通知\n公司各部门：\n根据国务院办公厅通知，现将春节放假安排通知如下。\n"
+    docs = read_file(write(tmp_path / "notice.txt", notice))
+    assert docs[0].title == "云岭茶业关于2025年春节放假安排的通知"
+    assert docs[0].text.startswith("公司各部门：")
+    prose = "春节期间，公司各部门放假八天。\n值班人员每天领取餐费补贴。\n"
+    assert read_file(write(tmp_path / "prose.txt", prose))[0].title == "prose"
+
+
+def test_the_bundled_page_keeps_one_article_per_headline():
+    docs = read_file(CORPUS_PAGE)
+    assert len(docs) == 6 and all(len(d.title) > 12 for d in docs)
+    assert docs[0].title == "全国总工会2025年元旦春节期间“工会送温暖行动”启动"
 
 
 def test_ids_are_stable_across_loads(tmp_path):
@@ -280,14 +310,16 @@ def test_docx_headings_start_articles(tmp_path):
     d.add_paragraph("导语。")
     d.add_heading("第一篇", level=1)
     d.add_paragraph("第一篇正文。")
-    d.add_heading("第二篇", level=2)
+    d.add_heading("背景", level=2)
+    d.add_paragraph("背景正文。")
+    d.add_heading("第二篇", level=1)
     d.add_paragraph("第二篇正文。")
     d.add_paragraph("第二段。")
     d.save(tmp_path / "w.docx")
     docs = read_file(tmp_path / "w.docx")
     assert [(x.doc_id, x.title, x.text) for x in docs] == [
         ("w#1", "w", "导语。"),
-        ("w#2", "第一篇", "第一篇正文。"),
+        ("w#2", "第一篇", "第一篇正文。\n背景\n背景正文。"),  # a short sub-heading is a section of its article
         ("w#3", "第二篇", "第二篇正文。\n第二段。"),
     ]
 
