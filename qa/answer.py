@@ -28,7 +28,8 @@ from .query import Query
 from .stores import Store
 from .spans import REGEX_KINDS, best_span, has_span
 from .text import char_tokens, clause_spans, normalize, strip_question_words
-from .types import NOT_FOUND, Answer, Citation, Hit
+from .sources import cite
+from .types import NOT_FOUND, Answer, Hit
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,17 @@ def answer_question(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
                 best, best_dense = _Sentence(rank, s, e, score, cover), d
 
     if best is None:
-        return Answer(query.text, NOT_FOUND, False, understood=query.understood)
+        return Answer(query.text, NOT_FOUND, False, cite(hits), understood=query.understood)
     hit = hits[best.rank]
     confidence = _confidence(raw_idf, hit, best_dense, weights)
     if confidence < settings.min_confidence:
-        return Answer(query.text, NOT_FOUND, False, [], None, confidence, understood=query.understood)
+        # Nothing good enough: say so, and still show the closest passages (可能相关) to check.
+        return Answer(query.text, NOT_FOUND, False, cite(hits), None, confidence, understood=query.understood)
     start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(question, q_toks, hit.passage.title),
                          kind, question, settings.max_answer_chars, weights)
     text = hit.passage.text[start:end]
     span = best_span(text, kind, question, _anchors(text, idf)) if kind else None
-    cites = [Citation(i + 1, h.passage.doc_id, h.passage.title, h.passage.text, round(h.score, 4),
-                      (start, end) if i == best.rank else None, h.passage.position, h.pid) for i, h in enumerate(hits)]
+    cites = cite(hits, best.rank, (start, end))
     short = text[span[0]:span[1]] if span else ""
     return Answer(query.text, text, True, cites, span, confidence, short, query.understood)
 

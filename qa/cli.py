@@ -81,10 +81,10 @@ def _shorten(text: str, span: tuple[int, int] | None, width: int = 120) -> str:
 @click.argument("question")
 @INDEX_OPTION
 @MODEL_OPTION
-@click.option("-k", default=5, show_default=True, type=click.IntRange(1, 100), help="How many passages to cite.")
+@click.option("-k", default=None, type=click.IntRange(1, 100), help="How many passages to cite [default: Settings.top_k, QA_TOP_K].")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
-def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool) -> None:
-    """Answer QUESTION from the index: the answer (span in 【】) and numbered sources."""
+def ask(question: str, index_dir: str, model: str | None, k: int | None, as_json: bool) -> None:
+    """Answer QUESTION from the index: the short answer, the evidence (answer in 【】) and the sources."""
     from .assistant import Assistant
 
     answer = Assistant(index_dir, model=model).ask(question, k=k)
@@ -92,13 +92,22 @@ def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    click.echo(_mark(answer.answer, answer.span, color))
+    if answer.found:
+        if answer.short_answer:
+            click.echo(f"答案: {click.style(answer.short_answer, bold=True) if color else answer.short_answer}")
+        click.echo(f"依据: {_mark(answer.answer, answer.span, color)}")
+    else:
+        click.echo(answer.answer)
     if answer.citations:
-        click.echo("\n来源 (sources):")
+        click.echo("\n来源 (sources):" if answer.found else "\n可能相关 (closest passages):")
+    title = None
     for c in answer.citations:
+        if (c.doc_id, c.title) != title:  # passages of one article under one title
+            title = (c.doc_id, c.title)
+            click.echo(f"《{c.title}》 ({c.doc_id})")
         here = "  <- 答案出处 (answer source)" if c.highlight else ""
-        click.echo(f"[{c.rank}] {c.title}  ({c.doc_id}, score {c.score:.3f}){here}")
-        click.echo(f"    {_shorten(c.text, c.highlight)}".replace("\n", " "))
+        click.echo(f"  [{c.rank}] 第{c.position + 1}段 (score {c.score:.3f}){here}")
+        click.echo(f"      {_shorten(c.text, c.highlight)}".replace("\n", " "))
 
 
 @main.command(name="eval")
