@@ -28,10 +28,20 @@ def test_help_explains_the_commands(runner):
         assert cmd in r.output
 
 
-def test_ask_prints_answer_and_numbered_sources(runner, built):
+def test_ask_prints_the_short_answer_the_evidence_and_the_sources_by_article(runner, built):
     r = runner.invoke(main, ["ask", "蓝莓果酱节在哪里举行", "--index", str(built)])
     assert r.exit_code == 0, r.output
-    assert "青岛" in r.output and "[1] 蓝莓果酱节在青岛举行" in r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("答案: ") and "青岛" in lines[0]
+    assert lines[1].startswith("依据: ") and "【" in lines[1]
+    assert "《蓝莓果酱节在青岛举行》 (news#1)" in r.output
+    assert "[1] 第1段" in r.output and "答案出处" in r.output
+
+
+def test_ask_a_refusal_lists_the_closest_passages(runner, built):
+    r = runner.invoke(main, ["ask", "巴黎明天的天气怎么样", "--index", str(built)])
+    assert r.exit_code == 0, r.output
+    assert "没有找到" in r.output.splitlines()[0] and "可能相关" in r.output and "答案出处" not in r.output
 
 
 def test_ask_json_is_the_answer_dict(runner, built):
