@@ -35,9 +35,11 @@ def warm_up(assistant) -> None:
 
 def launch(demo, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     """Start the page with its styles and upload limit; returns gradio's (app, local_url, share_url)."""
-    max_mb = demo.qa_knowledge_base.max_mb
-    return demo.launch(server_name=host, server_port=port, css=CSS, max_file_size=f"{max_mb}mb",
-                       footer_links=["api", "gradio"], **kwargs)
+    from ..http import routes  # POST /api/ask: plain JSON beside Gradio's queued /ask
+
+    kb = demo.qa_knowledge_base
+    return demo.launch(server_name=host, server_port=port, css=CSS, max_file_size=f"{kb.max_mb}mb",
+                       footer_links=["api", "gradio"], app_kwargs={"routes": routes(kb.assistant)}, **kwargs)
 
 
 def serve(index_dir="index", corpus_dir="corpus", host="127.0.0.1", port=7860, model=None):
