@@ -2,21 +2,24 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import threading
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from . import storage
 from .answer import answer_question
 from .chunk import chunk_documents
 from .config import Manifest, Settings
 from .conversation import FOLLOWUP_POOL, resolve
 from .encoders import Encoder, canonical_name, load_encoder
-from .errors import IndexMismatchError, InputError
+from .errors import IndexMismatchError, InputError, QAError
 from .index import BuildStats, Index
 from .ingest import load_documents
 from .query import Query, analyse
+from .readers import Limits
 from .retrieve import FusionWeights, background, retrieve
 from .types import Answer, DocInfo, Hit
 
@@ -41,7 +44,10 @@ class Assistant:
         self.encoder = encoder or load_encoder(model or self._index.manifest.encoder)
         if self.encoder.dim != self._index.manifest.dim:
             raise IndexMismatchError(f"index {self.index_dir} holds {self._index.manifest.dim}-d vectors, encoder {self.encoder.name!r} makes {self.encoder.dim}-d ones")
-        self._write_lock = threading.Lock()
+        # Which version of the index is open (one stat of its manifest); a different one means another
+        # writer swapped in a newer version, which the next question loads (`_current`).
+        self._stamp = storage.stamp(self.index_dir)
+        self._reloading = threading.Lock()
         self.last_build: BuildStats | None = None
 
     @classmethod
@@ -59,11 +65,45 @@ class Assistant:
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty: ask something, e.g. 何时启动送温暖行动")
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError as e:  # lone surrogates: bytes that were not UTF-8 (a terminal in another encoding)
+            raise InputError(f"the question holds bytes that are not UTF-8 text (at character {e.start + 1}); "
+                             "type or paste it again as UTF-8") from None
         if len(question) > self.settings.max_question_chars:
             raise InputError(
                 f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars} (QA_MAX_QUESTION_CHARS)"
             )
         return question.strip()
+
+    def _check_k(self, k) -> int:
+        """`k` as asked, or Settings.top_k; anything but a whole number in range is refused, never clamped."""
+        if k is None:
+            return self.settings.top_k
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= self.settings.max_top_k:
+            raise InputError(f"k (how many passages to cite) must be a whole number from 1 to {self.settings.max_top_k} "
+                             f"(QA_MAX_TOP_K), got {k!r}")
+        return int(k)
+
+    def _current(self) -> Index:
+        """The open index, or the newer version another process wrote since (checked with one stat a question).
+
+        The first question to notice loads it while the others keep answering from the open one."""
+        stamp = storage.stamp(self.index_dir)
+        if stamp == self._stamp or not self._reloading.acquire(blocking=False):
+            return self._index
+        try:
+            if stamp != self._stamp:
+                index = Index.open(self.index_dir, self.settings)
+                index.manifest.check(self.encoder.name, self.index_dir)
+                log.info("%s changed on disk; answering from the new version", self.index_dir)
+                self._index = index
+        except QAError as e:
+            log.warning("a newer version of %s cannot be opened (%s); answering from the one open", self.index_dir, e)
+        finally:
+            self._stamp = stamp  # a version that failed is not tried again until it changes
+            self._reloading.release()
+        return self._index
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.encoder.encode([question])[0]
@@ -74,9 +114,10 @@ class Assistant:
 
     def search(self, question: str | Query, k: int | None = None, weights: FusionWeights | None = None) -> list[Hit]:
         """The best passages for the question, best first, without an answer."""
+        k = self._check_k(k)
         query = question if isinstance(question, Query) else self.analyse(question)
-        store = self._index.store  # one snapshot for the whole query, even if add/delete swaps it meanwhile
-        return retrieve(store, query, background(self.embed_query, query.understood), k or self.settings.top_k, self.settings, weights)
+        store = self._current().store  # one snapshot for the whole query, even if add/delete swaps it meanwhile
+        return retrieve(store, query, background(self.embed_query, query.understood), k, self.settings, weights)
 
     def ask(self, question: str | Query, k: int | None = None, history: Sequence | None = None) -> Answer:
         """Answer `question` from the index: answer text, whether it was found, and the cited passages.
@@ -85,14 +126,14 @@ class Assistant:
         "doc_id"} dicts). A follow-up (那它什么时候结束？) is resolved against it (see qa/conversation.py);
         `Answer.understood` says how it was read.
         """
+        k = self._check_k(k)
         if history and not isinstance(question, Query):
             turn = resolve(self._check_question(question), history, self.similarity)
             query = analyse(question.strip(), turn.text)
         else:
             query, turn = (question if isinstance(question, Query) else self.analyse(question)), None
-        store = self._index.store
+        store = self._current().store
         qvec = background(self.embed_query, query.understood)  # embedded while the keyword indexes are scored
-        k = k or self.settings.top_k
         if turn is None or not turn.followup:
             return answer_question(query, retrieve(store, query, qvec, k, self.settings), store, qvec.result(), self.settings)
         # A follow-up prefers the previous answer's article among a wider pool of candidates.
@@ -126,7 +167,7 @@ class Assistant:
         return self._index.manifest
 
     def documents(self) -> list[DocInfo]:
-        return self._index.documents()
+        return self._current().documents()
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the encoder, jieba and its
@@ -147,11 +188,17 @@ class Assistant:
         `sources` (one per path) is what the index records as each document's source, e.g. an
         upload's original file name instead of its temporary copy.
         """
-        result = load_documents(paths, progress=progress, names=sources)
+        limits = Limits.of(self.settings, adding=True)
+        result = load_documents(paths, progress=progress, names=sources, limits=limits)
         if result.skipped:
             # Adding is all or nothing: a file left out would be data the user thinks is indexed.
             raise InputError("nothing added: " + "; ".join(f"{s.path}: {s.reason}" for s in result.skipped))
-        with self._write_lock:
+        passages = chunk_documents(result.documents, self.settings.max_passage_chars)
+        if len(passages) > self.settings.max_add_passages:
+            raise InputError(f"nothing added: {len(passages):,} passages in one add, over the limit of "
+                             f"{self.settings.max_add_passages:,} (QA_MAX_ADD_PASSAGES); add fewer files at a time, or raise the limit")
+        # The index is read again under the lock: a change another process made meanwhile is kept.
+        with storage.write_lock(self.index_dir, self.settings.lock_timeout):
             index = self._writable()
             new_ids = {d.doc_id for d in result.documents}
             new_sources = {d.source for d in result.documents}
@@ -161,19 +208,19 @@ class Assistant:
                     if d.source not in new_sources:
                         log.warning("%s from %s is replaced by a document from another file", d.doc_id, d.source)
                     index.delete_document(d.doc_id)
-            index.add_passages(chunk_documents(result.documents, self.settings.max_passage_chars), self.encoder, self.settings, progress)
+            index.add_passages(passages, self.encoder, self.settings, progress)
             index.stamp(result.sources)
             index.save()
-            self._index = index
+            self._index, self._stamp = index, storage.stamp(self.index_dir)
         return [d.doc_id for d in result.documents]
 
     def delete(self, doc_id: str) -> int:
         """Remove a document; returns how many passages went with it."""
-        with self._write_lock:
+        with storage.write_lock(self.index_dir, self.settings.lock_timeout):
             index = self._writable()
             removed = index.delete_document(doc_id)
             index.save()
-            self._index = index
+            self._index, self._stamp = index, storage.stamp(self.index_dir)
         return removed
 
 
@@ -182,7 +229,7 @@ def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Setti
     import time
 
     t = time.perf_counter()
-    result = load_documents(corpus, progress=progress)
+    result = load_documents(corpus, progress=progress, limits=Limits.of(settings))
     for s in result.skipped:
         log.warning("skipped %s: %s", s.path, s.reason)
     passages = chunk_documents(result.documents, settings.max_passage_chars)
@@ -191,7 +238,7 @@ def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Setti
     index.add_passages(passages, encoder, settings, progress=progress, stats=stats)
     index.stamp(result.sources)
     t = time.perf_counter()
-    index.save()
+    index.save(lock_timeout=settings.lock_timeout)
     stats.write = time.perf_counter() - t
     return index, stats
 

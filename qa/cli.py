@@ -245,6 +245,34 @@ def list_(index_dir: str, as_json: bool) -> None:
 
 @main.command()
 @INDEX_OPTION
+def check(index_dir: str) -> None:
+    """Verify an index through: every file, count, id, span and vector; exit 2 on any problem."""
+    from . import storage
+    from .config import Settings
+    from .index import Index
+
+    index = Index.open(Path(index_dir), Settings.from_env())  # the quick checks: a damaged file fails here, one line
+    problems = getattr(index.store, "verify", lambda m, full: [])(index.manifest, True)
+    m = index.manifest
+    target = storage.target_of(index_dir)
+    leftovers = [p.name for p in target.parent.glob(f".{target.name}.*-*")]
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        sys.exit(2)
+    try:
+        m.check(m.encoder, Path(index_dir))
+    except QAError as e:
+        click.echo(f"problem: {e}", err=True)
+        sys.exit(2)
+    click.echo(f"ok: {index_dir} (version {storage.generation(target)}): {m.documents} documents, {m.passages} passages, "
+               f"{m.sentences} sentences, encoder {m.encoder}, store {m.store}; every file consistent with manifest.json")
+    if leftovers:
+        click.echo(f"note: {len(leftovers)} leftover(s) of interrupted writes ({', '.join(leftovers)}); the next write removes them")
+
+
+@main.command()
+@INDEX_OPTION
 @click.option("--corpus", default="corpus", show_default=True, help="Built into the index on first start if the index is missing.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=7860, show_default=True, type=int)

@@ -74,6 +74,9 @@ class Settings:
         return replace(cls(), **values)
 
 
+_KINDS = {"str": str, "int": int, "dict": dict}
+
+
 @dataclass(frozen=True)
 class Manifest:
     """`manifest.json` of an index directory: how the index was built."""
@@ -100,11 +103,18 @@ class Manifest:
         path = directory / "manifest.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON {type(data).__name__} where an object belongs")
             known = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in data.items() if k in known})
+            manifest = cls(**{k: v for k, v in data.items() if k in known})
+            for f in fields(cls):  # each value of its declared kind: "1" is not format version 1
+                kind, value = _KINDS[str(f.type).split("[")[0]], getattr(manifest, f.name)
+                if not isinstance(value, kind) or isinstance(value, bool):
+                    raise ValueError(f"{f.name} is {value!r}, not a {kind.__name__}")
+            return manifest
         except FileNotFoundError:
             raise CorruptIndexError(f"{path} is missing: rebuild the index with `qa index --index {directory}`") from None
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, RecursionError) as e:
             raise CorruptIndexError(f"{path} is corrupt ({e}): rebuild the index with `qa index --index {directory}`") from None
 
     def check(self, encoder: str, directory: Path, store: str | None = None) -> None:

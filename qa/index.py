@@ -22,7 +22,8 @@ import numpy as np
 
 from .config import Manifest, Settings
 from .encoders import Encoder
-from .errors import IndexNotFoundError, InputError
+from . import storage
+from .errors import CorruptIndexError, IndexNotFoundError
 from .stores import Batch, Store, create_store, open_store
 from .text import char_tokens, sentence_spans, word_tokens
 from .types import DocInfo, Passage
@@ -74,15 +75,24 @@ class Index:
 
     @classmethod
     def open(cls, directory: str | Path, settings: Settings | None = None) -> "Index":
-        """The index at `directory`, as its manifest says it was built."""
+        """The index at `directory`, as its manifest says it was built: one version of it, even
+        while another process swaps in the next (qa/storage.py), checked for consistency."""
         directory = Path(directory)
-        _recover(directory)
+        settings = settings or Settings.from_env()
+        storage.recover_stranded(directory, settings.lock_timeout)
+        return storage.read_consistent(directory, lambda d: cls._open(d, settings))
+
+    @classmethod
+    def _open(cls, directory: Path, settings: Settings) -> "Index":
         if not (directory / "manifest.json").exists():
             raise IndexNotFoundError(
                 f"no index at {directory}: build one with `qa index --corpus corpus/ --index {directory}`"
             )
         manifest = Manifest.load(directory)
-        return cls(manifest, open_store(manifest, directory, settings or Settings.from_env()), directory)
+        store = open_store(manifest, directory, settings)
+        for problem in getattr(store, "verify", lambda m, full: [])(manifest, False):
+            raise CorruptIndexError(f"index {directory} is damaged: {problem}; rebuild it with `qa index`")
+        return cls(manifest, store, directory)
 
     def documents(self) -> list[DocInfo]:
         return self.store.documents()
@@ -137,27 +147,22 @@ class Index:
         self.manifest = replace(self.manifest, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), sources=merged)
 
     # -- persistence ----------------------------------------------------------------------------
-    def save(self, directory: str | Path | None = None) -> None:
-        """Write the index at `directory` (default: where it was opened or created)."""
+    def save(self, directory: str | Path | None = None, lock_timeout: float | None = None) -> None:
+        """Write the index at `directory` (default: where it was opened or created), holding the
+        index's write lock (waiting up to `lock_timeout` s, default Settings.lock_timeout)."""
         directory = Path(directory) if directory is not None else self.directory
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        if self.store.in_place:
-            self.store.save(directory)
-            directory.mkdir(exist_ok=True)
-            _write_manifest_atomically(self.manifest, directory)
-            self.directory = directory
-            return
-        # A whole new directory, swapped in: readers of the old one keep a complete index.
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as any directory
-        try:
-            self.store.save(tmp)
-            # The manifest goes last: a directory without one is never mistaken for an index.
-            self.manifest.save(tmp)
-            _swap(tmp, directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        timeout = lock_timeout if lock_timeout is not None else Settings.from_env().lock_timeout
+        with storage.write_lock(directory, timeout):
+            if self.store.in_place:
+                self.store.save(directory)
+                directory.mkdir(exist_ok=True)
+                _write_manifest_atomically(self.manifest, directory)
+            else:
+                # A whole new version, fsynced and swapped in: readers of the old one keep a complete index.
+                with storage.new_version(directory) as tmp:
+                    self.store.save(tmp)
+                    # The manifest goes last: a directory without one is never mistaken for an index.
+                    self.manifest.save(tmp)
         self.directory = directory
 
 
@@ -215,32 +220,3 @@ def _embed(encoder: Encoder, passages: list[str], sentences: list[str], batch_si
                 svecs[s - len(passages) : e - len(passages)] = v
             bar.update(len(v))
     return pvecs, svecs
-
-
-def _recover(target: Path) -> None:
-    """A process killed between the two renames of `_swap` leaves the index at `.NAME.old-*`: put it back."""
-    if target.exists():
-        return
-    stranded = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    stranded = [p for p in stranded if (p / "manifest.json").exists()]
-    if stranded:
-        log.warning("restoring the index %s from %s (an earlier write was interrupted)", target, stranded[-1])
-        os.rename(stranded[-1], target)
-
-
-def _swap(new: Path, target: Path) -> None:
-    """Put `new` at `target`; the old index, if any, stays whole until the new one is in place."""
-    if target.exists() and not (target / "manifest.json").exists() and any(target.iterdir()):
-        raise InputError(f"{target} exists and is not a qa index; choose another --index directory")
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
-        os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

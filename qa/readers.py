@@ -180,8 +180,6 @@ def docx_lines(data: bytes, name: str, limits: Limits) -> list[tuple[int, str]]:
     import io
     import zipfile
 
-    import docx
-
     # A .docx is a zip: a few hundred KB can unpack to gigabytes. The declared sizes are checked
     # before anything is unpacked (zipfile never unpacks past them: a lie fails the CRC check).
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -191,6 +189,8 @@ def docx_lines(data: bytes, name: str, limits: Limits) -> list[tuple[int, str]]:
             name, f"unpacks to {unpacked / 2**20:,.0f} MB, over the {limits.unzipped_mb} MB limit for a .docx "
             "(QA_MAX_UNZIPPED_MB); split the document, or raise the limit if it is genuine"
         )
+    import docx
+
     out: list[tuple[int, str]] = []
     for p in docx.Document(io.BytesIO(data)).paragraphs:
         style = ((p.style.name if p.style is not None else "") or "").strip().lower()

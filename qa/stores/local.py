@@ -150,23 +150,77 @@ class LocalStore:
 
     @classmethod
     def open(cls, manifest: "Manifest", directory: Path, settings: "Settings") -> "LocalStore":
-        try:
-            passages = {}
-            with open(directory / "passages.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    rec = json.loads(line)
-                    pid = rec.pop("pid")
-                    passages[pid] = Passage(**rec)
-            sent_pid = np.load(directory / "sentences_pid.npy", allow_pickle=False)
-            sent_span = np.load(directory / "sentences_span.npy", allow_pickle=False)
-            sent_vec = np.load(directory / "sentences_vec.npy", allow_pickle=False, mmap_mode="r")
-        except (OSError, ValueError, TypeError, KeyError) as e:
-            raise CorruptIndexError(f"index {directory} is damaged ({e}); rebuild it with `qa index`") from None
-        store = cls(manifest.dim, passages, BM25Store.load(directory / "bm25_words"), BM25Store.load(directory / "bm25_chars"),
-                    load_vector_store(directory / "passages.faiss"), sent_pid, sent_span, sent_vec)
-        if not (len(store.words) == len(store.vectors) == len(passages)):
-            raise CorruptIndexError(f"index {directory} is inconsistent (passages, keyword and vector counts differ); rebuild it with `qa index`")
+        def passages(path: Path) -> dict[int, Passage]:
+            out = {}
+            with open(path, encoding="utf-8") as f:
+                for lineno, line in enumerate(f, 1):
+                    try:
+                        rec = json.loads(line)
+                        pid = rec.pop("pid")
+                        out[pid] = Passage(**rec)
+                    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+                        raise ValueError(f"line {lineno}: {e}") from None
+            return out
+
+        store = cls(manifest.dim, _read(directory / "passages.jsonl", passages),
+                    BM25Store.load(directory / "bm25_words"), BM25Store.load(directory / "bm25_chars"),
+                    load_vector_store(directory / "passages.faiss"),
+                    _read(directory / "sentences_pid.npy", lambda p: np.load(p, allow_pickle=False)),
+                    _read(directory / "sentences_span.npy", lambda p: np.load(p, allow_pickle=False)),
+                    _read(directory / "sentences_vec.npy", lambda p: np.load(p, allow_pickle=False, mmap_mode="r")))
         return store
+
+    def verify(self, manifest: "Manifest", full: bool = False) -> list[str]:
+        """What is inconsistent, one line per problem naming its file; empty when sound.
+
+        The quick checks (on every open) compare lengths, shapes and the first and last ids, which
+        catches truncated, shifted or mismatched files without reading them through; `full`
+        (`qa check`) also checks every id, ordering, span and vector."""
+        problems = []
+        n, pids = len(self._passages), self._passages
+        if n != manifest.passages:
+            problems.append(f"passages.jsonl holds {n} passages, manifest.json says {manifest.passages}")
+        for name, store in (("bm25_words", self.words), ("bm25_chars", self.chars)):
+            ids = store.ids
+            if len(ids) != n:
+                problems.append(f"{name} holds {len(ids)} passages, passages.jsonl {n}")
+            elif n and (int(ids[0]) not in pids or int(ids[-1]) not in pids or (full and set(ids.tolist()) != set(pids))):
+                problems.append(f"{name} has passage ids that passages.jsonl does not")
+        if len(self.vectors) != n:
+            problems.append(f"passages.faiss holds {len(self.vectors)} vectors, passages.jsonl {n} passages")
+        sp, span, vec = self._sent_pid, self._sent_span, self._sent_vec
+        if sp.ndim != 1 or len(sp) != manifest.sentences:
+            problems.append(f"sentences_pid.npy holds {len(sp)} sentences, manifest.json says {manifest.sentences}")
+        elif len(sp) and (int(sp[0]) not in pids or int(sp[-1]) not in pids):
+            problems.append("sentences_pid.npy has passage ids that passages.jsonl does not (shifted?)")
+        if span.ndim != 2 or span.shape != (len(sp), 2):
+            problems.append(f"sentences_span.npy has shape {span.shape}, expected ({len(sp)}, 2)")
+        if vec.ndim != 2 or vec.shape != (len(sp), manifest.dim):
+            problems.append(f"sentences_vec.npy has shape {vec.shape}, expected ({len(sp)}, {manifest.dim})")
+        if problems or not full:
+            return problems
+        if len(sp) and (np.any(np.diff(sp) < 0) or not set(np.unique(sp).tolist()) <= set(pids)):
+            problems.append("sentences_pid.npy is out of order or names passages that passages.jsonl does not")
+        else:
+            lengths = np.array([len(pids[int(p)].text) for p in sp], dtype=np.int64)
+            if len(sp) and (np.any(span[:, 0] < 0) or np.any(span[:, 1] <= span[:, 0]) or np.any(span[:, 1] > lengths)):
+                problems.append("sentences_span.npy has spans outside their passages")
+        for start in range(0, len(vec), 65_536):
+            norms = np.linalg.norm(np.asarray(vec[start:start + 65_536], dtype=np.float32), axis=1)
+            if not np.all(np.abs(norms - 1) < 0.02):
+                problems.append(f"sentences_vec.npy has rows that are not unit vectors (from row {start})")
+                break
+        return problems
 
     def close(self) -> None:
         pass
+
+
+def _read(path: Path, load):
+    """load(path), with any failure one CorruptIndexError naming the file."""
+    try:
+        return load(path)
+    except OSError as e:
+        raise CorruptIndexError(f"{path} cannot be read ({e.strerror or e}); rebuild the index with `qa index`") from None
+    except (ValueError, TypeError, KeyError, RecursionError) as e:
+        raise CorruptIndexError(f"{path} is damaged ({str(e).splitlines()[0] if str(e) else type(e).__name__}); rebuild the index with `qa index`") from None
