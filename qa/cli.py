@@ -274,10 +274,10 @@ def check(index_dir: str) -> None:
 @main.command()
 @INDEX_OPTION
 @click.option("--corpus", default="corpus", show_default=True, help="Built into the index on first start if the index is missing.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--host", default=None, help="Address to listen on (default: QA_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default: QA_PORT or 7860).")
 @MODEL_OPTION
-def serve(index_dir: str, corpus: str, host: str, port: int, model: str | None) -> None:
+def serve(index_dir: str, corpus: str, host: str | None, port: int | None, model: str | None) -> None:
     """Open the chat page (Gradio) over the index."""
     from .web import serve as run
 

@@ -94,6 +94,7 @@ class Manifest:
     store_facts: dict = field(default_factory=dict)
     built_at: str = ""
     sources: dict[str, str] = field(default_factory=dict)  # file -> sha256
+    added: dict[str, str] = field(default_factory=dict)  # file -> when it was (last) added, ISO 8601 UTC
 
     def save(self, directory: Path) -> None:
         (directory / "manifest.json").write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")

@@ -137,14 +137,16 @@ class Index:
         docs = self.store.documents()
         used = {d.source for d in docs}
         self.manifest = replace(self.manifest, sources={k: v for k, v in self.manifest.sources.items() if k in used},
-                                documents=len(docs), passages=len(self.store),
+                                added={k: v for k, v in self.manifest.added.items() if k in used}, documents=len(docs), passages=len(self.store),
                                 sentences=int(getattr(self.store, "sentence_count", self.manifest.sentences)),
                                 **_facts(self.store))
 
     def stamp(self, sources: dict[str, str]) -> None:
         """Record when and from what the index was built."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         merged = {**self.manifest.sources, **sources}
-        self.manifest = replace(self.manifest, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), sources=merged)
+        added = {**self.manifest.added, **{source: now for source in sources}}
+        self.manifest = replace(self.manifest, built_at=now, sources=merged, added=added)
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, directory: str | Path | None = None, lock_timeout: float | None = None) -> None:

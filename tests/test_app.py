@@ -18,8 +18,10 @@ sys.path.insert(0, str(ROOT))  # app.py lives at the repo root, beside qa/
 import app
 from qa import web
 from qa.types import NOT_FOUND, Answer, Citation
-from qa.render import render_answer
+from qa.render import CSS, render_answer
+from qa.errors import PortInUseError
 from qa.web import KnowledgeBase, safe_name, stage_upload
+from qa.web.chat import Chat
 
 CORPUS = ROOT / "corpus"
 QUESTION = "何时启动送温暖行动"
@@ -73,6 +75,34 @@ def test_api_ask_returns_the_answer_dict(served):
     assert set(result["citations"][0]) == {"rank", "doc_id", "title", "text", "score", "highlight", "position", "pid"}
 
 
+def test_api_takes_the_conversation_for_a_follow_up(served):
+    from gradio_client import Client
+
+    client = Client(served[1], verbose=False)
+    first = client.predict(QUESTION, api_name="/ask")
+    follow = client.predict("那它什么时候结束？", 5, [first], api_name="/ask")
+    assert follow["question"] == "那它什么时候结束？" and follow["understood"] == "送温暖行动什么时候结束？"
+    alone = client.predict("那它什么时候结束？", api_name="/ask")
+    assert alone["understood"] == alone["question"]
+
+
+def test_chat_keeps_the_conversation_and_a_new_chat_forgets_it(assistant):
+    chat = Chat(assistant)
+    messages = chat.welcome()
+    assert "6 篇文章" in messages[0]["content"]
+    box, messages, pending = chat.post(QUESTION, messages)
+    assert box == "" and pending == QUESTION and messages[-1] == {"role": "user", "content": QUESTION}
+    messages, turns = chat.answer(pending, messages, [])
+    assert "qa-short" in messages[-1]["content"] and len(turns) == 1
+    _, messages, pending = chat.post("那它什么时候结束？", messages)
+    messages, turns = chat.answer(pending, messages, turns)
+    assert "理解为：送温暖行动什么时候结束？" in messages[-1]["content"] and len(turns) == 2
+    _, fresh, pending = chat.post("那它什么时候结束？", chat.welcome())
+    assert "理解为" not in chat.answer(pending, fresh, [])[0][-1]["content"]
+    assert chat.post("   ", messages)[2] == ""
+    assert "⚠" in chat.answer("x" * 5000, messages, turns)[0][-1]["content"]  # a bad question is a message, not a crash
+
+
 def test_concurrent_questions_are_all_answered(served):
     from gradio_client import Client
 
@@ -92,19 +122,40 @@ def test_api_reports_a_bad_question_as_an_error(served):
 
 
 # -- the chat reply ------------------------------------------------------------------------------
-def test_reply_shows_answer_and_sources(assistant):
+def test_reply_shows_the_short_answer_first_then_evidence_then_sources(assistant):
     answer = assistant.ask(QUESTION)
     reply = render_answer(answer)
-    assert '<p class="qa-answer">' in reply
-    assert "送温暖" in reply.split('class="qa-source-title"')[1].split("</div>")[0]  # the first source's title
-    assert "<mark" in reply and "score " in reply
-    if answer.span:
-        assert f"<mark>{answer.span_text}</mark>" in reply
+    short, rest = reply.split('<p class="qa-short">', 1)[1].split("</p>", 1)
+    assert short == answer.short_answer == "自即日起至2025年2月12日"
+    evidence = rest.split('<p class="qa-answer">', 1)[1].split("</p>", 1)[0]
+    assert f"<mark>{answer.short_answer}</mark>" in evidence  # the short answer marked in its sentence
+    titles = reply.split('<div class="qa-sources">', 1)[1]
+    assert "送温暖" in titles.split('class="qa-source-title"')[1].split("</div>")[0] and "第" in titles and "段" in titles
+    assert reply.index("qa-short") < reply.index("qa-answer") < reply.index("qa-sources")
+    assert "置信度" in reply.split('<details class="qa-details">')[1]  # scores only behind 详情
+    assert "置信度" not in reply.split('<details class="qa-details">')[0] and "score" not in reply
 
 
-def test_reply_when_nothing_is_found_shows_no_sources():
-    reply = render_answer(Answer("火星上有几座火山", NOT_FOUND, False, [Citation(1, "x#1", "无关文章", "无关", 0.1)]))
-    assert "没有找到" in reply and "qa-source" not in reply and "无关文章" not in reply
+def test_reply_falls_back_to_the_span_or_the_sentence_when_there_is_no_short_answer():
+    cite = Citation(1, "d#1", "标题", "活动于8月3日开幕。", 1.0, (0, 9), 2)
+    with_span = render_answer(Answer("q", "活动于8月3日开幕。", True, [cite], (3, 7), 0.9))
+    assert '<p class="qa-short">8月3日</p>' in with_span and "第3段" in with_span
+    bare = render_answer(Answer("q", "活动于8月3日开幕。", True, [cite], None, 0.9))
+    assert '<p class="qa-short">活动于8月3日开幕。</p>' in bare and "qa-answer" not in bare  # not shown twice
+
+
+def test_a_resolved_follow_up_shows_how_it_was_understood():
+    cite = Citation(1, "d#1", "标题", "活动于8月10日闭幕。", 1.0, (0, 10), 0)
+    reply = render_answer(Answer("那什么时候闭幕？", "活动于8月10日闭幕。", True, [cite], (3, 8), 0.9, understood="活动什么时候闭幕？"))
+    assert "理解为：活动什么时候闭幕？" in reply
+    assert "理解为" not in render_answer(Answer("q", "a", True, [cite], understood="q"))
+
+
+def test_not_found_says_so_and_lists_the_closest_passages_as_possibly_related():
+    reply = render_answer(Answer("火星上有几座火山", NOT_FOUND, False, [Citation(1, "x#1", "无关文章", "无关的段落。", 0.1)]))
+    assert "没有找到" in reply and "可能相关" in reply and "无关文章" in reply
+    assert reply.index("没有找到") < reply.index("可能相关") < reply.index("无关文章")
+    assert "可能相关" not in render_answer(Answer("q", NOT_FOUND, False, []))
 
 
 def test_rendering_escapes_document_markup():
@@ -118,14 +169,17 @@ def test_rendering_escapes_document_markup():
     assert "&lt;/script&gt;<mark>中间</mark>&lt;img" in reply  # offsets are of the original text, escaped around
 
 
-def test_long_passages_fold_around_the_matched_sentence():
+def test_long_passages_fold_around_the_matched_sentence_and_unfold_without_repeating():
     text = "前文。" * 60 + "这是匹配的句子。" + "后文。" * 60
     start = text.index("这是")
     reply = render_answer(Answer("q", "这是匹配的句子。", True, [Citation(1, "d#1", "t", text, 1.0, (start, start + 8))]))
-    excerpt, full = reply.split("<details>", 1)
-    shown = excerpt.split('class="qa-passage">')[1]
+    fold = reply.split('<details class="qa-fold">', 1)[1]
+    preview, full = fold.split("</summary>", 1)
+    shown = preview.split('class="qa-passage qa-preview">')[1].split("</span>")[0]
     assert "<mark>这是匹配的句子。</mark>" in shown and len(shown) < len(text) / 2
-    assert "展开全文" in full and text.count("前文") == full.count("前文")
+    assert "展开全文" in preview and full.count("前文") == text.count("前文")
+    # Opened, the preview hides (CSS on details[open]): the passage is on screen once, not preview + full text.
+    assert ".qa-fold[open] > summary .qa-preview" in CSS and 'class="qa-passage qa-preview"' in preview
 
 
 # -- the knowledge base --------------------------------------------------------------------------
@@ -143,11 +197,17 @@ def test_upload_then_delete_a_document(served, kb, assistant, tmp_path):
     client = Client(served[1], verbose=False)
     result = client.predict("蓝莓果酱节在哪里举行", api_name="/ask")
     assert result["found"] and result["citations"][0]["doc_id"] == new[0]
-    assert any(new[0] == row[1] for row in kb.rows())
+    assert any(new[0] == row[-1] for row in kb.rows())
+
+    row = next(r for r in kb.rows() if r[-1] == new[0])
+    assert row[:3] == ["蓝莓果酱节在青岛举行", "蓝莓果酱节.txt", 1] and row[3][:4].isdigit()  # title, file, passages, added
+    assert kb.rows()[0] == row  # newest first
+    assert f"{len(before) + 1} 篇文章" in kb.counts()
+    assert "蓝莓果酱节在青岛举行" in kb.describe(new[0]) and "1 个段落" in kb.describe(new[0]) and kb.describe("nope") is None
 
     ok, message = kb.delete(new[0])
     assert ok, message
-    assert doc_ids(assistant) == before
+    assert doc_ids(assistant) == before and f"{len(before)} 篇文章" in kb.counts()
     result = client.predict("蓝莓果酱节在哪里举行", api_name="/ask")
     assert new[0] not in [c["doc_id"] for c in result["citations"]]
 
@@ -232,3 +292,16 @@ def test_main_parses_options_and_reports_errors(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(app, "serve", serve)
     assert app.main(["--index", str(tmp_path / "none"), "--corpus", str(tmp_path / "missing"), "--model", "hash"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_busy_port_is_one_line_naming_the_way_out(monkeypatch, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(PortInUseError, match=f"--port {port + 1} or QA_PORT={port + 1}"):
+            web.server.check_port("127.0.0.1", port)
+        monkeypatch.setenv("QA_PORT", str(port))  # the default port comes from Settings
+        assert app.main(["--index", "none", "--corpus", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"127.0.0.1:{port}" in err and "QA_PORT" in err and "Traceback" not in err
