@@ -40,7 +40,8 @@ class Assistant:
         self._index = index if isinstance(index, Index) else Index.open(Path(index), self.settings)
         self.index_dir = self._index.directory
         # The manifest is checked before a model is loaded: a mismatch fails fast.
-        self._index.manifest.check(canonical_name(model) if model else (encoder.name if encoder else self._index.manifest.encoder), self.index_dir)
+        self._index.manifest.check(canonical_name(model) if model else (encoder.name if encoder else self._index.manifest.encoder), self.index_dir,
+                                   store=self.settings.store or None)
         self.encoder = encoder or load_encoder(model or self._index.manifest.encoder)
         if self.encoder.dim != self._index.manifest.dim:
             raise IndexMismatchError(f"index {self.index_dir} holds {self._index.manifest.dim}-d vectors, encoder {self.encoder.name!r} makes {self.encoder.dim}-d ones")
@@ -213,6 +214,18 @@ class Assistant:
             index.save()
             self._index, self._stamp = index, storage.stamp(self.index_dir)
         return [d.doc_id for d in result.documents]
+
+    def reweight(self) -> int:
+        """Re-weight a Qdrant store's BM25 vectors for the corpus' current average passage length."""
+        with self._write_lock:
+            index = self._writable()
+            if not hasattr(index.store, "reweight"):
+                raise InputError(f"index {self.index_dir} uses the {index.manifest.store!r} store, which re-weights on every change; --reweight is for the qdrant store")
+            n = index.store.reweight()
+            index.refresh()
+            index.save()
+            self._index = index
+        return n
 
     def delete(self, doc_id: str) -> int:
         """Remove a document; returns how many passages went with it."""

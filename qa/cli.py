@@ -15,6 +15,8 @@ INDEX_OPTION = click.option("--index", "index_dir", default="index", show_defaul
                             help="Index directory.")
 MODEL_OPTION = click.option("--model", default=None,
                             help="Encoder: 'use-multilingual' (bundled default) or any sentence-transformers model name or path.")
+STORE_OPTION = click.option("--store", type=click.Choice(["local", "qdrant"]), default=None,
+                            help="Store backend of the index (default: QA_STORE, else local). Qdrant: QA_QDRANT_URL for a server, none for the embedded engine.")
 
 
 class _Group(click.Group):
@@ -49,12 +51,20 @@ def main(verbose: bool) -> None:
               help="A file or directory of .txt, .md, .jsonl (also .html, .docx, .pdf).")
 @INDEX_OPTION
 @MODEL_OPTION
-def index(corpus: str, index_dir: str, model: str | None) -> None:
+@STORE_OPTION
+@click.option("--reweight", is_flag=True, help="Qdrant store: re-weight every passage's BM25 vectors for the current average length (no rebuild).")
+def index(corpus: str, index_dir: str, model: str | None, store: str | None, reweight: bool) -> None:
     """Build (or rebuild) an index from a corpus; the old index stays usable until the new one is complete."""
     from .assistant import Assistant
+    from .config import Settings
 
     t = time.perf_counter()
-    a = Assistant.build(corpus, index_dir, model=model, progress=True)
+    settings = Settings.from_env(store=store)
+    if reweight:
+        n = Assistant(index_dir, settings=settings).reweight()
+        click.echo(f"re-weighted {n} passages in {time.perf_counter() - t:.1f} s -> {index_dir}")
+        return
+    a = Assistant.build(corpus, index_dir, model=model, settings=settings, progress=True)
     m = a.manifest
     click.echo(f"indexed {m.documents} documents, {m.passages} passages, {m.sentences} sentences "
                f"with {m.encoder} in {time.perf_counter() - t:.1f} s -> {index_dir}")
@@ -113,13 +123,14 @@ def ask(question: str, index_dir: str, model: str | None, k: int | None, as_json
 @main.command(name="eval")
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
 @MODEL_OPTION
+@STORE_OPTION
 @click.option("-k", default=5, show_default=True, help="Passages retrieved per question.")
 @click.option("--compare", is_flag=True, help="Also compare each retriever alone, plain RRF and the hybrid.")
 @click.option("--rebuild", is_flag=True, help="Rebuild the cached evaluation index.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
 @click.option("--misses", type=int, default=0, help="Print N answers that missed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def eval_(dataset: str, model: str | None, k: int, compare: bool, rebuild: bool, limit: int | None, misses: int, as_json: bool) -> None:
+def eval_(dataset: str, model: str | None, store: str | None, k: int, compare: bool, rebuild: bool, limit: int | None, misses: int, as_json: bool) -> None:
     """Measure retrieval (R@1, R@5, MRR), answer quality and latency on a SQuAD-style set such as CMRC 2018.
 
     The set's paragraphs become the corpus (indexed once, cached under ~/.cache/qa). A conversations
@@ -130,7 +141,7 @@ def eval_(dataset: str, model: str | None, k: int, compare: bool, rebuild: bool,
     from .eval_followups import is_conversations
     from .evaluate import compare as compare_retrievers, eval_index, evaluate
 
-    settings = Settings.from_env(model=model)
+    settings = Settings.from_env(model=model, store=store)
     if is_conversations(dataset):
         return _eval_followups(Path(dataset), settings, k, rebuild, misses, as_json)
     assistant, questions = eval_index(Path(dataset), settings, rebuild=rebuild)

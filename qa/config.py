@@ -20,9 +20,19 @@ class Settings:
     index_dir: str = "index"
     corpus_dir: str = "corpus"
     model: str = DEFAULT_MODEL
-    # Store backend of a new index (qa/stores): "local" (FAISS + BM25 files in the index directory).
-    # An existing index always opens with the backend its manifest records.
-    store: str = "local"
+    # Store backend of a new index (qa/stores): "local" (FAISS + BM25 files in the index directory, the
+    # default when empty) or "qdrant". An existing index opens with the backend its manifest records;
+    # one asked for explicitly (QA_STORE, --store) that differs from it is an error naming both.
+    store: str = ""
+    # Qdrant backend (qa/stores/qdrant.py), read when an index is created (then from its manifest).
+    # No URL: the real engine embedded in this process (qdrant-edge), on disk under the index directory;
+    # QA_QDRANT_LOCAL=client-disk or memory picks qdrant-client's brute-force local mode (tests only).
+    qdrant_url: str = ""
+    qdrant_api_key: str = ""
+    qdrant_local: str = "edge"
+    qdrant_collection: str = ""  # base name of the collection (a build appends its time); default: the index directory's name
+    qdrant_shards: int = 1  # at creation, on a server or cluster
+    qdrant_replicas: int = 1
     top_k: int = 5
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100

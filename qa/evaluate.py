@@ -53,6 +53,13 @@ def load_squad(path: str | Path) -> tuple[list[Document], list[Question]]:
     return docs, questions
 
 
+def _store_tag(settings: Settings) -> str:
+    """Which backend the cached evaluation index is on (the local one keeps its old cache key)."""
+    if settings.store in ("", "local"):
+        return ""
+    return f"{settings.store}:{settings.qdrant_url or settings.qdrant_local}"
+
+
 def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: bool = True):
     """An Assistant over the set's paragraphs, built once and cached by file content and settings."""
     from .assistant import Assistant
@@ -61,7 +68,7 @@ def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: 
     from .index import Index
 
     key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    tag = hashlib.sha256(f"{settings.model}|{FORMAT_VERSION}|{TOKENIZER}|{settings.max_passage_chars}".encode()).hexdigest()[:8]
+    tag = hashlib.sha256(f"{settings.model}|{FORMAT_VERSION}|{TOKENIZER}|{settings.max_passage_chars}|{_store_tag(settings)}".encode()).hexdigest()[:8]
     cache = Path(os.environ.get("QA_CACHE", Path.home() / ".cache" / "qa")) / f"eval-{key}-{tag}"
     encoder = load_encoder(settings.model)
     docs, questions = load_squad(path)
@@ -71,6 +78,7 @@ def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: 
         index.add_passages(chunk_documents(docs, settings.max_passage_chars), encoder, settings, progress=progress)
         index.stamp({str(path): key})
         index.save()
+        return Assistant(index, settings=settings, encoder=encoder), questions
     return Assistant(cache, settings=settings, encoder=encoder), questions
 
 

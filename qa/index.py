@@ -89,6 +89,8 @@ class Index:
                 f"no index at {directory}: build one with `qa index --corpus corpus/ --index {directory}`"
             )
         manifest = Manifest.load(directory)
+        if settings.store:  # a backend asked for that is not this index's fails before its store is opened
+            manifest.check(manifest.encoder, directory, store=settings.store)
         store = open_store(manifest, directory, settings)
         for problem in getattr(store, "verify", lambda m, full: [])(manifest, False):
             raise CorruptIndexError(f"index {directory} is damaged: {problem}; rebuild it with `qa index`")
@@ -132,6 +134,10 @@ class Index:
         removed = self.store.delete(doc_id)
         self._refresh_manifest()
         return removed
+
+    def refresh(self) -> None:
+        """Bring the manifest up to date with the store (after a change made on the store itself)."""
+        self._refresh_manifest()
 
     def _refresh_manifest(self) -> None:
         docs = self.store.documents()

@@ -106,6 +106,7 @@ class Store(Protocol):
 # name -> "module:Class"; the module is imported only when that backend is used.
 BACKENDS = {
     "local": "qa.stores.local:LocalStore",
+    "qdrant": "qa.stores.qdrant:QdrantStore",
 }
 
 
@@ -118,7 +119,7 @@ def _backend(name: str):
 
 def create_store(settings: "Settings", directory: Path, dim: int, expected_size: int = 0) -> Store:
     """A new, empty store of the backend `settings.store`, for the index at `directory` (its root)."""
-    return _backend(settings.store).create(settings, Path(directory), dim, expected_size)
+    return _backend(settings.store or "local").create(settings, Path(directory), dim, expected_size)
 
 
 def open_store(manifest: "Manifest", directory: Path, settings: "Settings") -> Store:
