@@ -179,7 +179,10 @@ class Assistant:
     def _writable(self) -> Index:
         """The index to change: a private copy of a swapped-in (local) index, so that readers keep the
         current one until the swap; the open index itself for an in-place store."""
-        index = self._index if self._index.store.in_place else Index.open(self.index_dir, self.settings)
+        # An in-place store changes where it lives; it is reopened only when another process wrote the
+        # manifest since (its facts, e.g. the next passage id, must be that writer's).
+        current = self._index.store.in_place and storage.stamp(self.index_dir) == self._stamp
+        index = self._index if current else Index.open(self.index_dir, self.settings)
         index.manifest.check(self.encoder.name, self.index_dir)  # rebuilt meanwhile with another encoder?
         return index
 
@@ -217,14 +220,14 @@ class Assistant:
 
     def reweight(self) -> int:
         """Re-weight a Qdrant store's BM25 vectors for the corpus' current average passage length."""
-        with self._write_lock:
+        with storage.write_lock(self.index_dir, self.settings.lock_timeout):
             index = self._writable()
             if not hasattr(index.store, "reweight"):
                 raise InputError(f"index {self.index_dir} uses the {index.manifest.store!r} store, which re-weights on every change; --reweight is for the qdrant store")
             n = index.store.reweight()
             index.refresh()
             index.save()
-            self._index = index
+            self._index, self._stamp = index, storage.stamp(self.index_dir)
         return n
 
     def delete(self, doc_id: str) -> int:

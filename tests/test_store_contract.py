@@ -217,6 +217,19 @@ def test_a_qdrant_server_runs_the_contract(small_corpus, tmp_path, hash_encoder)
         a.index.store._engine.drop()
 
 
+@pytest.mark.parametrize("backend", ["qdrant-edge"])
+def test_a_second_process_on_an_embedded_store_gets_a_one_line_error(built):
+    """The embedded engine serves one process at a time: another process is told so (a server serves many)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "from qa.cli import main; main()", "ask", "蓝莓果酱节在哪里举行",
+                           "--index", str(built.index_dir)], capture_output=True, timeout=120)
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert "another process" in err and "QA_QDRANT_URL" in err
+
+
 # -- the command line on the Qdrant store -------------------------------------------------------------
 def test_cli_builds_asks_lists_reweights_and_evaluates_on_qdrant(small_corpus, tmp_path, monkeypatch):
     from click.testing import CliRunner

@@ -19,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Protocol, Sequence
 
+from ..errors import CorruptIndexError, IndexBusyError, QAError
+
+
+class StoreUnreachableError(QAError):
+    """The Qdrant server or cluster named by QA_QDRANT_URL cannot be reached."""
+
 log = logging.getLogger(__name__)
 
 # Named vectors of a collection. Sentence vectors are only compared with a handful of candidates a
@@ -120,7 +126,16 @@ class EdgeEngine:
         self.path = Path(path)
         self._shard = None
         if self.exists():
-            self._shard = _acquire(self.path, lambda: qdrant_edge.EdgeShard.load(str(self.path)))
+            self._shard = _acquire(self.path, self._load)
+
+    def _load(self):
+        try:
+            return self._q.EdgeShard.load(str(self.path))
+        except Exception as e:  # the binding raises a bare Exception; a held write-ahead log is the usual cause
+            if "WouldBlock" in str(e):
+                raise IndexBusyError(f"the embedded Qdrant store {self.path} is open in another process (the embedded engine "
+                                     f"serves one process at a time); close it, or put the index on a Qdrant server (QA_QDRANT_URL)") from None
+            raise CorruptIndexError(f"cannot open the embedded Qdrant store {self.path}: {str(e).splitlines()[0]}; rebuild it with `qa index --store qdrant`") from None
 
     def exists(self) -> bool:
         return self.path.is_dir() and any(self.path.iterdir())
@@ -229,6 +244,15 @@ def _named(vector, name):
 
 
 # -- qdrant-client: a server, a cluster, or the client's local mode ----------------------------------
+def _local_client(cls, path):
+    try:
+        return cls(path=str(path))
+    except RuntimeError as e:
+        if "already accessed" in str(e):
+            raise IndexBusyError(f"the Qdrant local-mode store {path} is open in another process; close it, or use a Qdrant server (QA_QDRANT_URL)") from None
+        raise
+
+
 class ClientEngine:
     """A collection reached through qdrant-client: `url` of a server or cluster, `path` (local mode on
     disk) or `:memory:` (local mode in memory)."""
@@ -245,10 +269,14 @@ class ClientEngine:
             self._client = QdrantClient(url=url, api_key=api_key or None, timeout=timeout)
         else:
             self._path = Path(path)
-            self._client = _acquire(self._path, lambda: QdrantClient(path=str(path)))
+            self._client = _acquire(self._path, lambda: _local_client(QdrantClient, path))
 
     def exists(self) -> bool:
-        return self._client.collection_exists(self.collection)
+        try:
+            return self._client.collection_exists(self.collection)
+        except Exception as e:  # noqa: BLE001 - connection refused, timeouts, auth: all mean "cannot reach it"
+            raise StoreUnreachableError(f"cannot reach the Qdrant collection {self.collection!r}: {e.__class__.__name__}: "
+                                        f"{str(e).splitlines()[0] if str(e) else ''}; check QA_QDRANT_URL and QA_QDRANT_API_KEY") from None
 
     def create(self, layout: Layout) -> None:
         m = self._m
