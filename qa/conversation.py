@@ -154,7 +154,7 @@ def resolve(question: str, history: Sequence[Any] | None, similar: Similar | Non
     norm = normalize(question)
     if _MORE.match(norm):
         return Resolved(prev_q, True, prev.doc_id, prev.answer)
-    words = [(w.word, w.flag) for w in _posseg().cut(question)]
+    words = _words(question)
     if any(w in _PRONOUNS | _PERSONS | _DETERMINERS for w, _ in words):
         return _replace_pronouns(words, prev, prev_q, topic_of(_anchor(turns)))
     body = _CONNECTIVES.sub("", question)
@@ -167,6 +167,23 @@ def resolve(question: str, history: Sequence[Any] | None, similar: Similar | Non
     if not topic or normalize(topic) in normalize(body):
         return Resolved(question) if body == question else Resolved(body, True, prev.doc_id)
     return Resolved(topic + body, True, prev.doc_id)
+
+
+def _words(question: str) -> list[tuple[str, str]]:
+    """jieba words and tags, with 它/他/她 split off a word jieba glued them into (那它, 它是)."""
+    out = []
+    for w in _posseg().cut(question):
+        at = next((i for i, c in enumerate(w.word) if c in "它他她"), -1)
+        if len(w.word) > 1 and at >= 0 and w.word not in _PERSONS | _PRONOUNS | _NOT_PRONOUNS:
+            head, tail = w.word[:at], w.word[at + 1 :]
+            out += ([(head, "c")] if head else []) + [(w.word[at], "r")] + ([(tail, w.flag)] if tail else [])
+        else:
+            out.append((w.word, w.flag))
+    return out
+
+
+# Words holding 他/它 that point at nothing.
+_NOT_PRONOUNS = {"其他", "其它", "他人", "他乡", "吉他", "他们", "她们", "它们", "他国", "利他"}
 
 
 def _leans_on(question: str, prev: Turn) -> bool:

@@ -20,6 +20,11 @@ def test_a_pronoun_is_replaced_by_the_previous_topic_and_the_article_preferred()
     assert r == Resolved("送温暖行动什么时候结束？", True, "news#1")
 
 
+def test_a_pronoun_glued_to_the_next_word_is_found():
+    assert resolve("那它是哪一年开始的？", [WARM]).text == "送温暖行动是哪一年开始的？"
+    assert resolve("其他的部门呢？", [WARM]).text != "其他的部门呢？"  # 其他 is no pronoun, but X呢 still leans on the turn
+
+
 def test_an_elided_subject_gets_the_previous_topic_in_front():
     assert resolve("具体有哪些？", [WARM]).text == "送温暖行动具体有哪些？"
     assert resolve("那什么时候结束？", [WARM]).text == "送温暖行动什么时候结束？"
