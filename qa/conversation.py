@@ -160,7 +160,12 @@ def resolve(question: str, history: Sequence[Any] | None, similar: Similar | Non
     body = _CONNECTIVES.sub("", question)
     about = _ABOUT.match(body)
     if about:  # 净利润呢？ / 东部省份的呢？: the previous question, asked of something else
-        return Resolved(_swap_in(about.group(1), prev_q, similar), True, prev.doc_id)
+        phrase = about.group(1).strip().removesuffix("的")
+        before = _ABOUT.match(_CONNECTIVES.sub("", prev.question.strip()))
+        was = before.group(1).strip().removesuffix("的") if before else ""
+        if was and was in prev_q:  # 城乡低保家庭呢？ then 孤儿呢？: the one asked about last time gives way
+            return Resolved(prev_q.replace(was, phrase, 1), True, prev.doc_id)
+        return Resolved(_swap_in(phrase, prev_q, similar), True, prev.doc_id)
     if body == question and not _leans_on(question, prev):
         return Resolved(question)
     topic = topic_of(_anchor(turns))
@@ -219,8 +224,9 @@ def _replace_pronouns(words: list[tuple[str, str]], prev: Turn, prev_q: str, top
         nxt = words[i + 1] if i + 1 < len(words) else ("", "")
         if w in _PERSONS:
             out.append(person or topic)
-        elif w == "其中":
-            out.append(topic + "中")
+        elif w == "其中":  # among what the last question counted: 有多少在职员工？ 其中… -> …在职员工中
+            counted = _counted(prev_q)
+            out.append(topic + (counted if counted not in topic else "") + "中")
         elif w == "其":
             out.append(topic + ("" if nxt[0] == "的" else "的"))
         elif w in _PRONOUNS:
@@ -236,6 +242,16 @@ def _replace_pronouns(words: list[tuple[str, str]], prev: Turn, prev_q: str, top
             out.append(w)
         i += 1
     return Resolved("".join(out), True, prev.doc_id)
+
+
+def _counted(question: str) -> str:
+    """The noun phrase a question asks about after its question word (多少在职员工 -> 在职员工), or ""."""
+    m = _QUESTION_RE.search(normalize(question))
+    if not m:
+        return ""
+    tail = question[m.end() :].rstrip("？?。！! ")
+    chunks = _noun_chunks(tail)
+    return tail[: chunks[0][1]].lstrip("个家名位项次种") if chunks and chunks[0][0] <= 2 else ""
 
 
 def _swap_in(phrase: str, prev_q: str, similar: Similar | None) -> str:

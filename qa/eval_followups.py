@@ -88,6 +88,8 @@ def followup_index(path: Path, conversations: list[Conversation], settings: Sett
         digest.update(d.name.encode() + d.read_bytes())
     tag = f"{settings.model}|{FORMAT_VERSION}|{TOKENIZER}|{settings.max_passage_chars}"
     digest.update(tag.encode())
+    for module in ("ingest.py", "readers.py", "chunk.py"):  # how files become passages changes the index too
+        digest.update((Path(__file__).parent / module).read_bytes())
     cache = Path(os.environ.get("QA_CACHE", Path.home() / ".cache" / "qa")) / f"followups-{digest.hexdigest()[:16]}"
     if rebuild or not (cache / "manifest.json").exists():
         log.info("building the follow-up index over %d documents in %s", len(docs), cache)

@@ -1,7 +1,8 @@
-"""Shared test fixtures: the suite never reaches the network."""
+"""Shared test fixtures: the suite never reaches the network; under scripts/test, nothing skips."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -32,6 +33,15 @@ def _connect(self, address):
 def _connect_ex(self, address):
     _check(self, address)
     return _real_connect_ex(self, address)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With QA_FORBID_SKIPS=1 (scripts/test, so CI) a skipped test fails the run: it would hide a break."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("QA_FORBID_SKIPS") and skipped and session.exitstatus == 0:
+        reporter.write_line(f"{len(skipped)} test(s) skipped; QA_FORBID_SKIPS=1 makes that a failure", red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

@@ -71,6 +71,19 @@ def test_a_chain_of_elided_follow_ups_hangs_on_the_last_full_question():
     assert resolve("多久换一次？", [first, second]).text == "揉捻机首次使用前减速箱多久换一次？"
 
 
+def test_x_ne_asks_the_last_question_about_something_else():
+    first = Turn("一等奖的奖金是多少？", "一等奖奖金5000元，二等奖奖金3000元，三等奖奖金1000元。", "prize#1")
+    second = resolve("二等奖呢？", [first])
+    assert second.followup and "二等奖" in second.text and "是多少" in second.text
+    turn = Turn("二等奖呢？", "", "prize#1", understood=second.text)
+    assert resolve("三等奖呢？", [first, turn]).text == second.text.replace("二等奖", "三等奖")
+
+
+def test_among_them_means_among_what_was_counted():
+    turn = Turn("图书馆有多少名志愿者？", "图书馆共有志愿者120名，其中大学生80名。", "lib#1")
+    assert resolve("其中大学生有多少？", [turn]).text == "图书馆志愿者中大学生有多少？"
+
+
 def test_history_items_may_be_answers_dicts_or_pairs():
     cite = Citation(1, "news#1", "工会送温暖行动启动", LEAD, 2.0, (0, 10), 0, 3)
     answer = Answer("何时启动送温暖行动？", LEAD, True, [cite], None, 0.9)
