@@ -36,7 +36,8 @@ def parse(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
     ap.add_argument("--callers", default="1,10,30", help="concurrent caller counts, comma-separated")
     ap.add_argument("--seconds", type=float, default=20.0, help="how long each level runs")
-    ap.add_argument("--faces", default="http,gradio", help="http (POST /api/ask), gradio (/ask via gradio_client)")
+    ap.add_argument("--faces", default="http,gradio-rest,gradio",
+                    help="http (POST /api/ask), gradio-rest (Gradio's /ask through its REST calls), gradio (/ask via gradio_client)")
     ap.add_argument("--index", default=None, help="index to serve (default: the trial paragraphs + corpus/, built once)")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "load.json"), help="where to write the figures")
     return ap.parse_args(argv)
@@ -109,6 +110,24 @@ class HttpCaller:
             raise RuntimeError(f"{r.status} {body[:200]!r}")
 
 
+class GradioRestCaller:
+    """Gradio's /ask through its documented two-step REST API (what `curl` would do), without gradio_client."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def __call__(self, question: str) -> None:
+        self.conn.request("POST", "/gradio_api/call/ask", json.dumps({"data": [question, 5, None]}).encode(),
+                          {"content-type": "application/json"})
+        r = self.conn.getresponse()
+        event = json.loads(r.read())["event_id"]
+        self.conn.request("GET", f"/gradio_api/call/ask/{event}")
+        r = self.conn.getresponse()
+        body = r.read().decode()
+        if "event: complete" not in body or '"answer"' not in body:
+            raise RuntimeError(body[:200])
+
+
 class GradioCaller:
     def __init__(self, port: int):
         from gradio_client import Client
@@ -172,7 +191,7 @@ def main(argv=None) -> int:
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"qa-load-server-{port}.log"
     server = start_server(index, port, log_path)
-    makers = {"http": lambda: HttpCaller(port), "gradio": lambda: GradioCaller(port)}
+    makers = {"http": lambda: HttpCaller(port), "gradio": lambda: GradioCaller(port), "gradio-rest": lambda: GradioRestCaller(port)}
     rows = []
     try:
         HttpCaller(port)(questions[0])  # the first answer loads what warm-up did not
@@ -195,7 +214,7 @@ def main(argv=None) -> int:
     print(f"\nserver RSS before {before:.0f} MiB, after {after:.0f} MiB; figures in {args.json}")
     print("\n| face | callers | requests/s | p50 ms | p95 ms | errors | server RSS MiB after |\n|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        face = "POST /api/ask" if r["face"] == "http" else "gradio /ask"
+        face = {"http": "POST /api/ask", "gradio-rest": "Gradio /ask (REST)", "gradio": "Gradio /ask (gradio_client)"}[r["face"]]
         print(f"| {face} | {r['callers']} | {r['rps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['errors']} | {r['rss_mb']:.0f} |")
     return 0
 

@@ -310,7 +310,7 @@ def load_documents(path: str | Path | Sequence[str | Path], progress: bool = Fal
     # `names` (one per path) replace the paths in documents, messages and sources, e.g. an
     # upload's own file name for its temporary copy.
     shown = {r: n for r, n in zip(roots, names)} if names is not None else {}
-    where = ", ".join(map(str, roots)) or "(no path)"
+    where = ", ".join(shown.get(r, str(r)) for r in roots) or "(no path)"
     files: list[Path] = []
     skipped: list[Skipped] = []
     seen_files: set[Path] = set()

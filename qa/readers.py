@@ -42,7 +42,10 @@ def decode(data: bytes, name: str) -> str:
     if b"\x00" in data:
         guess = _utf16_without_bom(data)
         if guess:
-            return _checked(data, guess, name, plausible=True)
+            try:
+                return _checked(data, guess, name, plausible=True)
+            except UnreadableFileError:
+                pass
         raise UnreadableFileError(name, "cannot decode: it contains NUL bytes (a binary file?); save it as UTF-8 text")
     try:
         return _checked(data, "utf-8", name)  # valid UTF-8 with non-ASCII text is UTF-8: other encodings almost never are

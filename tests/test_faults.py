@@ -439,3 +439,27 @@ def test_the_page_notices_an_index_written_by_another_process(served, tmp_path):
     assert one.returncode == 0, one.stderr.decode()
     r = post(url, json.dumps({"question": "冰雕展何时开幕"}).encode())
     assert r.json()["citations"][0]["doc_id"] == "fresh#1"
+
+
+def test_upload_rejections_are_one_line_without_server_paths(index, tmp_path, caplog):
+    from qa.web import KnowledgeBase
+
+    kb = KnowledgeBase(Assistant(index), upload_area=tmp_path / "area")
+    bad = {
+        "binary.txt": b"\x00\x01\x02\x03binary",
+        "japanese.txt": JAPANESE.encode("shift_jis"),
+        "bomb.docx": zip_bomb(tmp_path / "b.docx", 100).read_bytes(),
+        "nested.jsonl": b'{"id": "x", "text": ' + b"[" * 100_000 + b"\n",
+        "bigid.jsonl": ('{"id": ' + "9" * 5000 + ', "text": "正文"}\n').encode(),
+        "broken.docx": b"PK\x03\x04 not really a zip",
+    }
+    for name, data in bad.items():
+        upload = tmp_path / "browser" / name
+        upload.parent.mkdir(exist_ok=True)
+        upload.write_bytes(data)
+        caplog.clear()
+        ok, message = kb.upload([(upload, name)])
+        assert not ok and name in message and "\n" not in message, message
+        assert str(tmp_path) not in message and "/tmp" not in message, message
+        assert "Traceback" not in caplog.text and len(caplog.records) <= 2, caplog.text
+    assert not {"binary#1", "japanese#1", "bomb#1", "x"} & doc_ids(index)
