@@ -146,7 +146,8 @@ def new_version(directory: str | Path) -> Iterator[Path]:
     except OSError as e:
         what = f"{e.strerror or e}" + (f": {e.filename}" if e.filename and not str(e.filename).startswith(str(target.parent / '.')) else "")
         state = "the new version is in place" if swapped else "the index is unchanged"
-        raise StorageError(f"cannot write index {target} ({what}); {state}") from None
+        hint = "; free some disk space and try again" if e.errno in (errno.ENOSPC, errno.EDQUOT, None) and not swapped else ""
+        raise StorageError(f"cannot write index {target} ({what}); {state}{hint}") from None
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
