@@ -463,3 +463,59 @@ def test_upload_rejections_are_one_line_without_server_paths(index, tmp_path, ca
         assert str(tmp_path) not in message and "/tmp" not in message, message
         assert "Traceback" not in caplog.text and len(caplog.records) <= 2, caplog.text
     assert not {"binary#1", "japanese#1", "bomb#1", "x"} & doc_ids(index)
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from qa import storage
+    with storage.write_lock(sys.argv[1], timeout=5):
+        Path(sys.argv[2]).touch()
+        time.sleep(float(sys.argv[3]))
+""")
+
+
+def test_a_second_writer_waits_then_stops_with_a_message(index, tmp_path):
+    held = tmp_path / "held"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(index), str(held), "8"], env=ENV)
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        f = tmp_path / "late.md"
+        f.write_text(article("迟到"), encoding="utf-8")
+        t = time.perf_counter()
+        err = one_line_error(qa_cli("add", f, "--index", index, env={**ENV, "QA_LOCK_TIMEOUT": "1"}))
+        assert 1 <= time.perf_counter() - t < 8
+        assert "being changed by another writer" in err and "QA_LOCK_TIMEOUT" in err and f"pid {holder.pid}" in err
+    finally:
+        holder.kill()
+        holder.wait()
+    # The lock dies with its holder: the next writer goes ahead.
+    assert Assistant(index).add([f]) == ["late#1"]
+
+
+def test_a_symlinked_index_stays_a_symlink(index, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(index, target_is_directory=True)
+    f = tmp_path / "via.md"
+    f.write_text(article("链接"), encoding="utf-8")
+    assert Assistant(link).add([f]) == ["via#1"]
+    assert link.is_symlink() and Path(os.readlink(link)) == index
+    assert "via#1" in doc_ids(index) and leftovers(index) == []
+
+
+SIMPLIFIED = "# 冰雕展开幕\n\n哈尔滨冰雕展于1月5日在松花江畔开幕,来自全国各地的游客前来参观,现场气氛十分热烈。\n"
+TRADITIONAL = "# 冰雕展開幕\n\n哈爾濱冰雕展於1月5日在松花江畔開幕,來自全國各地的遊客前來參觀,現場氣氛十分熱烈。\n"
+
+
+@pytest.mark.parametrize("text, encoding", [(SIMPLIFIED, "utf-8"), (SIMPLIFIED, "utf-8-sig"), (SIMPLIFIED, "utf-16"),
+                                            (SIMPLIFIED, "utf-16-le"), (SIMPLIFIED, "utf-16-be"), (SIMPLIFIED, "gb18030"),
+                                            (SIMPLIFIED, "gbk"), (TRADITIONAL, "big5"), (TRADITIONAL, "cp950")])
+def test_the_encodings_chinese_users_meet_are_read_exactly(tmp_path, text, encoding):
+    from qa.ingest import read_file
+
+    f = tmp_path / "ice.md"
+    f.write_bytes(text.encode(encoding))
+    (doc,) = read_file(f)
+    assert doc.title == text.splitlines()[0][2:] and doc.text == text.splitlines()[2]

@@ -82,6 +82,7 @@ class KnowledgeBase:
         try:
             removed = self.assistant.delete(doc_id)
         except QAError as e:
+            log.warning("delete rejected: %s", e)
             return False, f"删除失败：{e}"
         return True, f"已删除 {doc_id}（{removed} 个段落）"
 
