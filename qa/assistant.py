@@ -240,6 +240,9 @@ class Assistant:
         return removed
 
 
+BUILD_CHUNK = 8192  # passages embedded and stored at a time by an in-place store's build
+
+
 def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Settings, progress: bool = False) -> tuple[Index, BuildStats]:
     """Read, chunk, tokenise, embed and write a new index; returns it and where the time went."""
     import time
@@ -251,7 +254,16 @@ def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Setti
     passages = chunk_documents(result.documents, settings.max_passage_chars)
     stats = BuildStats(documents=len(result.documents), read=time.perf_counter() - t)
     index = Index.create(index_dir, encoder, settings, expected_size=len(passages))
-    index.add_passages(passages, encoder, settings, progress=progress, stats=stats)
+    if index.store.in_place:
+        # A store changed in place (Qdrant) takes the build a chunk at a time: memory stays bounded,
+        # and a build that was interrupted continues after the passages its collection already holds.
+        start = index.store.resume_point(passages) if hasattr(index.store, "resume_point") else 0
+        if start:
+            log.info("resuming the build after %d of %d passages", start, len(passages))
+        for s in range(start, len(passages), BUILD_CHUNK):
+            index.add_passages(passages[s : s + BUILD_CHUNK], encoder, settings, progress=progress, stats=stats)
+    else:
+        index.add_passages(passages, encoder, settings, progress=progress, stats=stats)
     index.stamp(result.sources)
     t = time.perf_counter()
     index.save(lock_timeout=settings.lock_timeout)

@@ -178,6 +178,38 @@ def test_a_rebuild_keeps_the_old_collection_until_the_new_manifest_then_drops_it
         assert not (built.index_dir / "qdrant" / old).exists()
 
 
+@pytest.mark.parametrize("backend", ["qdrant-edge", "qdrant-disk"])
+def test_an_interrupted_build_resumes_without_redoing_the_stored_passages(backend, tmp_path, hash_encoder, monkeypatch):
+    import qa.assistant
+    from qa.stores.qdrant import QdrantStore
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(5):
+        (corpus / f"a{i}.md").write_text(f"# 第{i}篇报道\n\n本报讯 第{i}届风筝节于2024年4月{i + 1}日开幕,共有{i + 10}个国家参加。\n", encoding="utf-8")
+    monkeypatch.setattr(qa.assistant, "BUILD_CHUNK", 1)
+    calls, written = [0], []
+    real_add = QdrantStore.add
+
+    def add(self, batch):
+        calls[0] += 1
+        if calls[0] == 4:
+            raise KeyboardInterrupt  # Ctrl-C during the fourth chunk
+        written.extend(batch.ids.tolist())
+        return real_add(self, batch)
+
+    monkeypatch.setattr(QdrantStore, "add", add)
+    with pytest.raises(KeyboardInterrupt):
+        Assistant.build(corpus, tmp_path / "idx", encoder=hash_encoder, settings=settings_for(backend))
+    assert written == [0, 1, 2]
+    calls[0], written[:] = -100, []
+    a = Assistant.build(corpus, tmp_path / "idx", encoder=hash_encoder, settings=settings_for(backend))
+    assert written == [3, 4]  # only what was missing was embedded and written
+    assert a.manifest.passages == 5 and a.manifest.documents == 5
+    assert a.search("第3届风筝节有多少个国家参加")[0].passage.doc_id == "a3#1"
+    assert not (tmp_path / "idx" / "qdrant-building.json").exists()
+
+
 @pytest.mark.parametrize("backend", ["qdrant-edge"])
 def test_reweight_brings_bm25_back_to_the_corpus_average(built, tmp_path, hash_encoder):
     """Long documents added later move the average length; a re-weight restores local BM25's scores."""

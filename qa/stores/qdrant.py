@@ -43,6 +43,8 @@ K1, B = 1.2, 0.75  # as the local BM25 (bm25s' defaults)
 CHUNK = 256  # points per upsert: bounded memory however large the batch
 REWEIGHT_DRIFT = 0.10  # warn on `qa add` when the corpus' average length moved this much
 BUILD_DRIFT = 0.01  # a bulk build re-weights at its end past this
+_RETIRED = "qdrant-retired.json"  # beside the manifest: collections of replaced indexes, dropped on the next open
+BUILDING = "qdrant-building.json"  # beside the manifest while a build runs: its collection, for resuming
 _MEMORY: dict[str, ClientEngine] = {}  # ":memory:" collections live as long as the process
 
 
@@ -91,6 +93,8 @@ class QdrantStore:
         self._dirty = False
         self._retired: dict | None = None  # the collection of the index this one replaces
         self._building = False  # written from empty since the last save: a bulk build
+        self._marker: Path | None = None  # while a build runs: its collection, noted beside the index
+        self._layout: Layout | None = None
 
     # -- where the collection lives -------------------------------------------------------------
     @staticmethod
@@ -107,23 +111,97 @@ class QdrantStore:
     @classmethod
     def create(cls, settings: "Settings", directory: Path, dim: int, expected_size: int = 0) -> "QdrantStore":
         """A new collection for the index at `directory`; an index already there stays usable until
-        the new manifest replaces its own (its collection is dropped when the index is next opened)."""
+        the new manifest replaces its own (its collection is dropped when the index is next opened).
+
+        A build of this directory that was interrupted left its collection and a marker: the same
+        build asked again continues in that collection (see `resume_point`)."""
         directory = Path(directory)
-        if directory.exists() and any(directory.iterdir()) and not (directory / "manifest.json").exists():
+        marker = directory / BUILDING
+        if directory.exists() and any(directory.iterdir()) and not (directory / "manifest.json").exists() and not marker.exists():
             raise InputError(f"{directory} exists and is not a qa index; choose another --index directory")
         url = settings.qdrant_url
         where = ("memory" if url == ":memory:" else "server") if url else settings.qdrant_local
         if where not in ("edge", "client-disk", "memory", "server"):
             raise InputError(f"QA_QDRANT_LOCAL={where!r}: use edge (the engine in-process), client-disk or memory")
-        base = settings.qdrant_collection or re.sub(r"[^A-Za-z0-9_-]+", "_", directory.resolve().name) or "qa"
-        name = f"{base}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
-        facts = {"engine": where, "collection": name, "url": url if where == "server" else "",
-                 "avglen_words": 0.0, "avglen_chars": 0.0, "tokens_words": 0, "tokens_chars": 0, "sentences": 0, "next_id": 0}
-        engine = cls._engine(facts, directory, settings)
-        engine.create(Layout(dim, shards=settings.qdrant_shards, replicas=settings.qdrant_replicas))
-        store = cls(engine, dim, facts)
+        layout = Layout(dim, shards=settings.qdrant_shards, replicas=settings.qdrant_replicas)
+        store = cls._unfinished(marker, directory, settings, where, url, layout)
+        if store is None:
+            base = settings.qdrant_collection or re.sub(r"[^A-Za-z0-9_-]+", "_", directory.resolve().name) or "qa"
+            name = f"{base}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
+            facts = {"engine": where, "collection": name, "url": url if where == "server" else "", "dim": dim,
+                     "avglen_words": 0.0, "avglen_chars": 0.0, "tokens_words": 0, "tokens_chars": 0, "sentences": 0, "next_id": 0}
+            engine = cls._engine(facts, directory, settings)
+            engine.create(layout)
+            store = cls(engine, dim, facts)
+        store._layout, store._marker = layout, marker
+        store._mark()
         store._retire_previous(directory)
         return store
+
+    @classmethod
+    def _unfinished(cls, marker: Path, directory: Path, settings: "Settings", where: str, url: str, layout: Layout) -> "QdrantStore | None":
+        """The collection an interrupted build of this directory left, if it was made the same way."""
+        import json
+
+        if not marker.exists() or where == "memory":
+            return None
+        try:
+            facts = json.loads(marker.read_text(encoding="utf-8"))
+        except ValueError:
+            return None
+        if (facts.get("engine"), facts.get("url", ""), facts.get("dim")) != (where, url if where == "server" else "", layout.dim):
+            return None
+        engine = cls._engine(facts, directory, settings)
+        if not engine.exists():
+            return None
+        store = cls(engine, layout.dim, facts)
+        store._recount()
+        log.info("continuing the interrupted build in collection %s (%d passages stored)", facts["collection"], store._n)
+        return store
+
+    def _recount(self) -> None:
+        """Totals of what the collection holds, from its payloads (after an interruption the marker's are stale)."""
+        f = self._facts
+        f["tokens_words"] = f["tokens_chars"] = f["sentences"] = 0
+        top = -1
+        for pid, pl in self._engine.scroll(["len_words", "len_chars", "spans"]):
+            f["tokens_words"] += int(pl.get("len_words", 0))
+            f["tokens_chars"] += int(pl.get("len_chars", 0))
+            f["sentences"] += len(pl.get("spans", ()))
+            top = max(top, pid)
+        f["next_id"] = top + 1
+        self._n = self._engine.count()
+        self._resumable = True
+
+    def _mark(self) -> None:
+        """Note the collection being built (and the average lengths its weights use) beside the index."""
+        import json
+
+        if self._marker is None or self._facts["engine"] == "memory":
+            return
+        self._marker.parent.mkdir(parents=True, exist_ok=True)
+        self._marker.write_text(json.dumps(self._facts, ensure_ascii=False), encoding="utf-8")
+
+    def resume_point(self, passages: Sequence[Passage]) -> int:
+        """How many leading `passages` an interrupted build already stored (0 for a new collection).
+
+        They are skipped, embedding included. Passages are stored in order under ids 0, 1, ...; the
+        last one stored must be the same passage, else the corpus changed and the build starts over."""
+        n = self._n
+        if not getattr(self, "_resumable", False) or not n:
+            return 0
+        got = self._engine.retrieve([n - 1]) if self._facts["next_id"] == n and n <= len(passages) else []
+        if got and _passage(got[0][1]) == passages[n - 1]:
+            self._building = True
+            return n
+        log.info("the interrupted build was of other passages: starting over")
+        self._engine.drop()
+        self._engine.create(self._layout)
+        f = self._facts
+        f.update(avglen_words=0.0, avglen_chars=0.0, tokens_words=0, tokens_chars=0, sentences=0, next_id=0)
+        self._n, self._docs, self._resumable = 0, None, False
+        self._mark()
+        return 0
 
     @classmethod
     def open(cls, manifest: "Manifest", directory: Path, settings: "Settings") -> "QdrantStore":
@@ -301,6 +379,7 @@ class QdrantStore:
         if not f["avglen_words"]:  # the first passages fix the average until a re-weight
             f["avglen_words"] = max(sum(map(len, w_toks)) / max(len(w_toks), 1), 1.0)
             f["avglen_chars"] = max(sum(map(len, c_toks)) / max(len(c_toks), 1), 1.0)
+            self._mark()  # a resumed build must weigh its passages as these were
 
     def drift(self) -> float:
         """How far the corpus' average passage length is from the one the stored weights use."""
@@ -367,6 +446,9 @@ class QdrantStore:
             if hasattr(self._engine, "optimize"):
                 self._engine.optimize()
             self._dirty = False
+        if self._marker is not None:  # the build is complete: the manifest, written next, names the collection
+            self._marker.unlink(missing_ok=True)
+            self._marker = None
         retired = self._retired
         if retired and retired.get("collection") != self._facts["collection"]:
             _write_retired(Path(directory), retired)
@@ -381,7 +463,7 @@ def _passage(pl: dict) -> Passage:
 
 
 # -- collections of replaced indexes ---------------------------------------------------------------
-_RETIRED = "qdrant-retired.json"
+
 
 
 def _write_retired(directory: Path, facts: dict) -> None:
