@@ -165,7 +165,7 @@ class Assistant:
 
     @property
     def manifest(self) -> Manifest:
-        return self._index.manifest
+        return self._current().manifest
 
     def documents(self) -> list[DocInfo]:
         return self._current().documents()

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from .errors import IndexBusyError, InputError, QAError, StorageError
+from .errors import IndexBusyError, InputError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,11 @@ def new_version(directory: str | Path) -> Iterator[Path]:
         yield tmp
         (tmp / GENERATION).write_text(f"{generation(target) + 1}\n", encoding="ascii")
         swapped = _commit(tmp, target)
+    except RuntimeError as e:
+        if "write error" not in str(e):  # FAISS reports a failed write as RuntimeError("... write error in PATH ... (strerror)")
+            raise
+        reason = str(e).rsplit("(", 1)[-1].rstrip(")") if "(" in str(e) else "write error"
+        raise StorageError(f"cannot write index {target} ({reason}); the index is unchanged; free some disk space and try again") from None
     except OSError as e:
         what = f"{e.strerror or e}" + (f": {e.filename}" if e.filename and not str(e.filename).startswith(str(target.parent / '.')) else "")
         state = "the new version is in place" if swapped else "the index is unchanged"
@@ -255,7 +260,7 @@ def read_consistent(directory: str | Path, load: Callable[[Path], T]) -> T:
         before = generation(directory)
         try:
             result = load(directory)
-        except QAError:
+        except Exception:  # noqa: BLE001 - whatever a load that straddled a swap raised, it is read again
             if generation(directory) != before:
                 continue
             raise
