@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 # Questions computed at once. More only interleave on 2 cores (each answer is CPU work, mostly
 # under the GIL) and make every caller wait longer; the rest wait in line, in arrival order.
 CONCURRENT_ANSWERS = 2
-USAGE = 'send a JSON object such as {"question": "何时启动送温暖行动", "k": 5}'
+USAGE = 'send a JSON object such as {"question": "何时启动送温暖行动", "k": 5} (and "history": [earlier answers] for a follow-up)'
 
 
 def routes(assistant) -> list:
@@ -43,10 +43,13 @@ def routes(assistant) -> list:
             return reject(f"the request body is not valid UTF-8 JSON: {USAGE}")
         if not isinstance(data, dict) or not isinstance(data.get("question"), str):
             return reject(f'"question" must be a string: {USAGE}')
+        history = data.get("history")
+        if history is not None and not isinstance(history, list):
+            return reject(f'"history" must be a list of earlier answers: {USAGE}')
         if not limiter:
             limiter.append(anyio.CapacityLimiter(CONCURRENT_ANSWERS))
         try:
-            answer = await anyio.to_thread.run_sync(assistant.ask, data["question"], data.get("k"), limiter=limiter[0])
+            answer = await anyio.to_thread.run_sync(assistant.ask, data["question"], data.get("k"), history, limiter=limiter[0])
         except QAError as e:
             return reject(str(e))
         return JSONResponse(answer.to_dict())

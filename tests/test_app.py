@@ -103,6 +103,26 @@ def test_chat_keeps_the_conversation_and_a_new_chat_forgets_it(assistant):
     assert "⚠" in chat.answer("x" * 5000, messages, turns)[0][-1]["content"]  # a bad question is a message, not a crash
 
 
+def test_http_api_takes_the_conversation_too(served):
+    import json
+    import urllib.request
+
+    def post(body: dict) -> dict:
+        request = urllib.request.Request(served[1] + "api/ask", json.dumps(body).encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as r:
+            return json.loads(r.read())
+
+    first = post({"question": QUESTION})
+    assert post({"question": "它开展了多少年？", "history": [first]})["understood"] == "送温暖行动开展了多少年？"
+
+
+def test_page_has_its_favicon(served):  # the title is set in the browser: tests/test_browser.py checks it
+    import urllib.request
+
+    with urllib.request.urlopen(served[1] + "favicon.ico") as r:
+        assert r.read() == (ROOT / "qa" / "web" / "favicon.png").read_bytes()
+
+
 def test_concurrent_questions_are_all_answered(served):
     from gradio_client import Client
 
