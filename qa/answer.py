@@ -13,7 +13,8 @@
    sentences are trimmed to their densest clauses, short ones widened with a
    neighbouring clause, since answers often sit just beside the matched words.
 3. Confidence is how much of the question (IDF weighted) the evidence passage
-   covers, blended with dense similarity; below `Settings.min_confidence` the
+   covers, blended with dense similarity; below the index's refusal threshold
+   (fitted per index by qa/calibrate.py, or `Settings.min_confidence`) the
    answer is NOT_FOUND. The threshold is chosen on data by `calibrate_threshold`.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Settings
+from .config import DEFAULT_MIN_CONFIDENCE, Settings
 from .query import Query
 from .stores import Store
 from .spans import REGEX_KINDS, best_span, has_span
@@ -105,7 +106,7 @@ def answer_question(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
         return Answer(query.text, NOT_FOUND, False, cite(hits), understood=query.understood)
     hit = hits[best.rank]
     confidence = _confidence(raw_idf, hit, best_dense, weights)
-    if confidence < settings.min_confidence:
+    if confidence < (DEFAULT_MIN_CONFIDENCE if settings.min_confidence is None else settings.min_confidence):
         # Nothing good enough: say so, and still show the closest passages (可能相关) to check.
         return Answer(query.text, NOT_FOUND, False, cite(hits), None, confidence, understood=query.understood)
     start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(question, q_toks, hit.passage.title),

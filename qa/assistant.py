@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import numbers
 import threading
+import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from . import storage
 from .answer import answer_question
+from .calibrate import fit_threshold
 from .chunk import chunk_documents
 from .config import Manifest, Settings
 from .conversation import FOLLOWUP_POOL, resolve
@@ -49,6 +52,8 @@ class Assistant:
         # writer swapped in a newer version, which the next question loads (`_current`).
         self._stamp = storage.stamp(self.index_dir)
         self._reloading = threading.Lock()
+        self._fitted: weakref.WeakKeyDictionary[Index, float] = weakref.WeakKeyDictionary()  # indexes without a recorded threshold
+        self._fitting = threading.Lock()
         self.last_build: BuildStats | None = None
 
     @classmethod
@@ -106,6 +111,19 @@ class Assistant:
             self._reloading.release()
         return self._index
 
+    def _answering(self, index: Index) -> Settings:
+        """Settings with the refusal threshold in force for `index`: QA_MIN_CONFIDENCE if set, else the
+        threshold the index recorded when it was built or changed (qa/calibrate.py), else one fitted now."""
+        if self.settings.min_confidence is not None:
+            return self.settings
+        threshold = index.manifest.min_confidence
+        if threshold is None:  # an index built before thresholds were fitted per index
+            with self._fitting:
+                if index not in self._fitted:
+                    self._fitted[index] = fit_threshold(index.store, self.encoder, self.settings)
+                threshold = self._fitted[index]
+        return replace(self.settings, min_confidence=threshold)
+
     def embed_query(self, question: str) -> np.ndarray:
         return self.encoder.encode([question])[0]
 
@@ -133,23 +151,24 @@ class Assistant:
             query = analyse(question.strip(), turn.text)
         else:
             query, turn = (question if isinstance(question, Query) else self.analyse(question)), None
-        store = self._current().store
+        index = self._current()
+        store, settings = index.store, self._answering(index)
         qvec = background(self.embed_query, query.understood)  # embedded while the keyword indexes are scored
         if turn is None or not turn.followup:
-            return answer_question(query, retrieve(store, query, qvec, k, self.settings), store, qvec.result(), self.settings)
+            return answer_question(query, retrieve(store, query, qvec, k, settings), store, qvec.result(), settings)
         # A follow-up prefers the previous answer's article among a wider pool of candidates.
-        hits = turn.rerank(retrieve(store, query, qvec, max(k, FOLLOWUP_POOL), self.settings))[:k]
-        answer = answer_question(query, hits, store, qvec.result(), self.settings)
+        hits = turn.rerank(retrieve(store, query, qvec, max(k, FOLLOWUP_POOL), settings))[:k]
+        answer = answer_question(query, hits, store, qvec.result(), settings)
         others = turn.without_repeat(answer, hits)  # 还有呢？ wants something else than the last answer
         if others:
-            answer = answer_question(query, others, store, qvec.result(), self.settings)
+            answer = answer_question(query, others, store, qvec.result(), settings)
         if answer.found or turn.avoid:
             return answer
         # The carried words can dilute a question the same article answers as asked (能货到付款吗？).
         plain = self.analyse(query.text)
         pvec = background(self.embed_query, plain.text)
-        alone = answer_question(plain, turn.rerank(retrieve(store, plain, pvec, max(k, FOLLOWUP_POOL), self.settings))[:k],
-                                store, pvec.result(), self.settings)
+        alone = answer_question(plain, turn.rerank(retrieve(store, plain, pvec, max(k, FOLLOWUP_POOL), settings))[:k],
+                                store, pvec.result(), settings)
         return alone if alone.found and turn.keeps_to_article(alone) else answer
 
     def similarity(self, phrase: str, candidates: list[str]) -> list[float]:
@@ -214,6 +233,7 @@ class Assistant:
                     index.delete_document(d.doc_id)
             index.add_passages(passages, self.encoder, self.settings, progress)
             index.stamp(result.sources)
+            refit(index, self.encoder, self.settings)
             index.save()
             self._index, self._stamp = index, storage.stamp(self.index_dir)
         return [d.doc_id for d in result.documents]
@@ -226,6 +246,7 @@ class Assistant:
                 raise InputError(f"index {self.index_dir} uses the {index.manifest.store!r} store, which re-weights on every change; --reweight is for the qdrant store")
             n = index.store.reweight()
             index.refresh()
+            refit(index, self.encoder, self.settings)
             index.save()
             self._index, self._stamp = index, storage.stamp(self.index_dir)
         return n
@@ -235,6 +256,7 @@ class Assistant:
         with storage.write_lock(self.index_dir, self.settings.lock_timeout):
             index = self._writable()
             removed = index.delete_document(doc_id)
+            refit(index, self.encoder, self.settings)
             index.save()
             self._index, self._stamp = index, storage.stamp(self.index_dir)
         return removed
@@ -265,10 +287,16 @@ def build_index(corpus, index_dir: str | Path, encoder: Encoder, settings: Setti
     else:
         index.add_passages(passages, encoder, settings, progress=progress, stats=stats)
     index.stamp(result.sources)
+    refit(index, encoder, settings)
     t = time.perf_counter()
     index.save(lock_timeout=settings.lock_timeout)
     stats.write = time.perf_counter() - t
     return index, stats
+
+
+def refit(index: Index, encoder: Encoder, settings: Settings) -> None:
+    """Fit the index's refusal threshold to what it now holds and record it in its manifest."""
+    index.manifest = replace(index.manifest, min_confidence=round(fit_threshold(index.store, encoder, settings), 4))
 
 
 def ask(question: str, index: str | Path = "index", k: int | None = None) -> Answer:

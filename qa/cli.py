@@ -208,7 +208,8 @@ def calibrate(dataset: str, model: str | None, keep: float) -> None:
         t = calibrate_threshold(pos, neg, target)
         click.echo(f"| {target:.2f} | {t:.3f} | {np.mean(np.array(pos) >= t):.3f} | {np.mean(np.array(neg) < t):.3f} |")
     click.echo(f"\nthreshold for keep={keep:.2f}: {calibrate_threshold(pos, neg, keep):.3f} "
-               f"(now {settings.min_confidence}; set QA_MIN_CONFIDENCE or Settings.min_confidence)")
+               f"(now {'fitted per index' if settings.min_confidence is None else settings.min_confidence}; "
+               "set QA_MIN_CONFIDENCE to use one threshold for every index)")
 
 
 @main.command()

