@@ -28,6 +28,16 @@ class Encoder(Protocol):
         """(len(texts), dim) float32, rows of unit length."""
 
 
+@runtime_checkable
+class PassageSentenceEncoder(Encoder, Protocol):
+    """An encoder that can give a passage's vector and its sentences' vectors from one pass over the passage.
+    Indexing uses it when the encoder has it (USE); others (sentence-transformers) encode each text on its own."""
+
+    def encode_passages_and_sentences(self, passages: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                                      ) -> tuple[np.ndarray, np.ndarray]:
+        """(len(passages), dim) and (total spans, dim) float32 unit rows; spans are (start, end) in each passage."""
+
+
 def _normalise(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
     if v.ndim == 1:

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .config import Manifest, Settings
-from .encoders import Encoder
+from .encoders import Encoder, PassageSentenceEncoder
 from . import storage
 from .errors import CorruptIndexError, IndexNotFoundError
 from .stores import Batch, Store, create_store, open_store
@@ -113,8 +113,11 @@ class Index:
         stats.tokenize += time.perf_counter() - t
 
         t = time.perf_counter()
-        sent_texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
-        pvecs, svecs = _embed(encoder, texts, sent_texts, settings.batch_size, progress)
+        if isinstance(encoder, PassageSentenceEncoder):
+            pvecs, svecs = _embed_together(encoder, texts, passages, spans, progress)
+        else:
+            sent_texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
+            pvecs, svecs = _embed(encoder, texts, sent_texts, settings.batch_size, progress)
         stats.embed += time.perf_counter() - t
 
         # Tokens are made as the store consumes them; the time spent making them is told apart.
@@ -126,7 +129,7 @@ class Index:
         stats.bm25 += time.perf_counter() - t - clock[0]
         self._refresh_manifest()
         stats.passages += len(passages)
-        stats.sentences += len(sent_texts)
+        stats.sentences += len(svecs)
         return stats
 
     def delete_document(self, doc_id: str) -> int:
@@ -206,6 +209,32 @@ def _write_manifest_atomically(manifest: Manifest, directory: Path) -> None:
 
 
 EMBED_CHUNK = 16_384
+
+
+PASSAGE_CHUNK = 2_048
+
+
+def _embed_together(encoder: PassageSentenceEncoder, texts: list[str], passages: Sequence[Passage], spans: list[list[tuple[int, int]]], progress: bool):
+    """Passage and sentence vectors from the encoder's one pass per passage (each token encoded once, not
+    twice: half the encoder time), a chunk of passages at a time; the bar shows passages/s and the ETA."""
+    from tqdm.auto import tqdm
+
+    n_sent = sum(len(sp) for sp in spans)
+    pvecs = np.empty((len(texts), encoder.dim), np.float32)
+    svecs = np.empty((n_sent, encoder.dim), np.float16)
+    done = 0
+    with tqdm(total=len(texts), desc="embedding", unit="passage", disable=not progress, leave=False) as bar:
+        for s in range(0, len(texts), PASSAGE_CHUNK):
+            e = min(s + PASSAGE_CHUNK, len(texts))
+            # Spans are within the passage text; the encoder sees the title line before it.
+            shifted = [[(a + len(t) - len(p.text), b + len(t) - len(p.text)) for a, b in sp]
+                       for t, p, sp in zip(texts[s:e], passages[s:e], spans[s:e])]
+            pv, sv = encoder.encode_passages_and_sentences(texts[s:e], shifted)
+            pvecs[s:e] = pv
+            svecs[done : done + len(sv)] = sv
+            done += len(sv)
+            bar.update(e - s)
+    return pvecs, svecs
 
 
 def _embed(encoder: Encoder, passages: list[str], sentences: list[str], batch_size: int, progress: bool):

@@ -91,3 +91,57 @@ def test_posting_kernel_and_its_public_fallback_agree():
     np.add.at(slow, rows, weights)
     np.add.at(slow, rows[:10], weights[:10])
     np.testing.assert_array_equal(fast, slow)
+
+
+def _random_docs(seed: int, n: int, vocab: int = 60):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    return [[str(w) for w in rng.choice(words, size=rng.integers(1, 30))] for _ in range(n)], words
+
+
+def test_bm25_added_in_batches_scores_as_built_at_once(tmp_path):
+    """`qa add` after a build, or after a reload, must score exactly as one build over everything."""
+    docs, words = _random_docs(5, 300)
+    once = BM25Store()
+    once.add(np.arange(300), docs)
+    parts = BM25Store()
+    parts.add(np.arange(100), docs[:100])
+    parts.save(tmp_path / "p")
+    parts = BM25Store.load(tmp_path / "p")
+    parts.add(np.arange(100, 200), docs[100:200])
+    parts.add(np.arange(200, 300), docs[200:])
+    for w in words:
+        np.testing.assert_array_equal(parts.scores([w])[0], once.scores([w])[0])
+
+
+def test_bm25_files_hold_counts_in_narrow_types_and_reload_to_equal_scores(tmp_path):
+    docs, words = _random_docs(6, 400)
+    store = BM25Store()
+    store.add(np.arange(400), docs)
+    store.save(tmp_path / "b")
+    assert np.load(tmp_path / "b" / "rows.npy").dtype == np.uint16 and np.load(tmp_path / "b" / "counts.npy").dtype == np.uint8
+    again = BM25Store.load(tmp_path / "b")
+    for w in words:
+        np.testing.assert_array_equal(again.scores([w])[0], store.scores([w])[0])
+
+
+def test_bm25_index_of_the_first_format_opens_with_equal_scores(tmp_path):
+    """Indexes written before counts were kept hold bm25s weights and token offsets; they still open."""
+    import json
+
+    docs, words = _random_docs(7, 200)
+    store = BM25Store()
+    store.add(np.arange(200), docs)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "vocab.json").write_text(json.dumps(store.vocab), encoding="utf-8")
+    (old / "params.json").write_text(json.dumps({"k1": 1.2, "b": 0.75}), encoding="utf-8")
+    np.save(old / "ids.npy", store.ids)
+    np.save(old / "offsets.npy", np.concatenate([[0], np.cumsum([len(d) for d in docs])]).astype(np.int64))
+    store._bm25.save(str(old / "bm25s"), allow_pickle=False, show_progress=False)
+    again = BM25Store.load(old)
+    for w in words:
+        np.testing.assert_array_equal(again.scores([w])[0], store.scores([w])[0])
+    again.add(np.array([200]), [["w1", "w2"]])
+    store.add(np.array([200]), [["w1", "w2"]])
+    np.testing.assert_array_equal(again.scores(["w1"])[0], store.scores(["w1"])[0])

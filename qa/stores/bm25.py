@@ -51,8 +51,11 @@ class BM25Store:
     def __init__(self, k1: float = 1.2, b: float = 0.75):
         self.k1, self.b = k1, b
         self.vocab: dict[str, int] = {}
-        self._tokens = np.zeros(0, dtype=np.int32)  # all passages' token ids, concatenated
-        self._offsets = np.zeros(1, dtype=np.int64)  # passage i owns _tokens[_offsets[i]:_offsets[i+1]]
+        # Term counts, one column per vocabulary entry (CSC: indptr, passage rows, counts): what the BM25
+        # weights are derived from, so adding or deleting passages never needs their tokens again.
+        self._indptr = np.zeros(1, dtype=np.int64)
+        self._rows = np.zeros(0, dtype=np.int32)
+        self._counts = np.zeros(0, dtype=np.uint16)
         self.ids = np.zeros(0, dtype=np.int64)  # passage id of each row
         self._df = np.zeros(0, dtype=np.int64)
         self._bm25 = None
@@ -63,48 +66,61 @@ class BM25Store:
     # -- building -------------------------------------------------------------------------------
     def add(self, ids: np.ndarray, tokens: Sequence[Sequence[str]]) -> None:
         """Append passages (their tokens) and re-derive the scoring matrices."""
+        import scipy.sparse as sp
+
         vocab = self.vocab
         rows = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in toks), dtype=np.int32, count=len(toks)) for toks in tokens]
         lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        self._tokens = np.concatenate([self._tokens, *rows]) if rows else self._tokens
-        self._offsets = np.concatenate([self._offsets, self._offsets[-1] + np.cumsum(lengths)])
+        flat = np.concatenate(rows) if rows else np.zeros(0, np.int32)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        del rows
+        new = sp.csr_matrix((np.ones(len(flat), np.uint32), flat, offsets), shape=(len(lengths), len(vocab)))
+        new.sum_duplicates()  # one entry per (passage, token): its count
+        old = sp.csc_matrix((self._counts, self._rows, self._indptr), shape=(len(self.ids), len(self._indptr) - 1))
+        old.resize(len(self.ids), len(vocab))
+        self._set_counts(sp.vstack([old, new.tocsc()], format="csc"))
         self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
         self._reindex()
 
     def delete(self, ids: np.ndarray) -> None:
+        import scipy.sparse as sp
+
         keep = ~np.isin(self.ids, ids)
-        lengths = np.diff(self._offsets)
-        token_keep = np.repeat(keep, lengths)
-        self._tokens = self._tokens[token_keep]
-        self._offsets = np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64)
+        m = sp.csc_matrix((self._counts, self._rows, self._indptr), shape=(len(self.ids), len(self._indptr) - 1))
+        self._set_counts(m[np.flatnonzero(keep)].tocsc())
         self.ids = self.ids[keep]
         self._reindex()
 
-    def _reindex(self) -> None:
-        """Term frequencies, document frequencies and BM25 weights straight from the token-id arrays, with
-        scipy's sparse conversions; no Python list per passage (bm25s' own index() needs ~36 bytes per token)."""
-        import scipy.sparse as sp
+    def _set_counts(self, m) -> None:
+        m.sum_duplicates()
+        self._indptr = m.indptr.astype(np.int64)
+        self._rows = m.indices.astype(np.int32)
+        self._counts = m.data.astype(_narrowest(int(m.data.max()) if len(m.data) else 0))
 
+    def _reindex(self) -> None:
+        """BM25 weights of every (token, passage) straight from the count arrays, with numpy; no Python
+        list per passage (bm25s' own index() needs ~36 bytes per token)."""
         bm25s = _bm25s()
 
         n, v = len(self.ids), len(self.vocab)
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        self._df = np.zeros(v, dtype=np.int64)
+        self._df = np.diff(self._indptr).astype(np.int64)
         if not n or not v:
             return
-        lengths = np.diff(self._offsets)
-        tf = sp.csr_matrix((np.ones(len(self._tokens), np.float32), self._tokens, self._offsets), shape=(n, v))
-        tf.sum_duplicates()  # one entry per (passage, token): its count
-        self._df = np.bincount(tf.indices, minlength=v).astype(np.int64)
-        # bm25s' default ("lucene") weights, so scores equal what bm25s.BM25.index would give.
+        lengths = np.bincount(self._rows, weights=self._counts, minlength=n).astype(np.int64)
+        # bm25s' default ("lucene") weights, so scores equal what bm25s.BM25.index would give; each weight is
+        # the same float32 expression of its own count, whatever the order the entries are stored in.
         idf = np.log(1.0 + (n - self._df + 0.5) / (self._df + 0.5)).astype(np.float32)
-        doc_len = np.repeat(lengths / max(lengths.mean(), 1e-9), np.diff(tf.indptr)).astype(np.float32)
-        tf.data = idf[tf.indices] * tf.data / (tf.data + self.k1 * (1 - self.b + self.b * doc_len))
-        del doc_len
-        csc = tf.tocsc()
-        del tf
-        self._bm25.scores = {"data": csc.data.astype(np.float32), "indices": csc.indices.astype(np.int32),
-                             "indptr": csc.indptr, "num_docs": n}
+        norm_len = (lengths / max(lengths.mean(), 1e-9)).astype(np.float32)
+        data = np.empty(len(self._counts), np.float32)
+        # A block of columns at a time, so temporaries stay bounded at 1M passages.
+        edges = np.unique(np.searchsorted(self._indptr, np.arange(0, len(data), 1 << 24), side="right") - 1)
+        for c0, c1 in zip(edges, [*edges[1:], v]):
+            a, b = int(self._indptr[c0]), int(self._indptr[c1])
+            tf = self._counts[a:b].astype(np.float32)
+            col_idf = np.repeat(idf[c0:c1], self._df[c0:c1])
+            data[a:b] = col_idf * tf / (tf + self.k1 * (1 - self.b + self.b * norm_len[self._rows[a:b]]))
+        self._bm25.scores = {"data": data, "indices": self._rows, "indptr": self._indptr, "num_docs": n}
         self._bm25.vocab_dict = {**self.vocab, "": v}
         self._bm25.unique_token_ids_set = set(self._bm25.vocab_dict.values())
         self._bm25.nonoccurrence_array = None  # only BM25L and BM25+ use it
@@ -137,34 +153,61 @@ class BM25Store:
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """Counts, not weights: the weights are derived again on load (same float32 values), and each array
+        is written in the narrowest integer type that holds it (rows in 16 bits up to 65,536 passages,
+        counts in 8 bits while no token occurs 256 times in one passage)."""
         path.mkdir(parents=True, exist_ok=True)
         (path / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
-        (path / "params.json").write_text(json.dumps({"k1": self.k1, "b": self.b}), encoding="utf-8")
-        np.save(path / "tokens.npy", self._tokens, allow_pickle=False)
-        np.save(path / "offsets.npy", self._offsets, allow_pickle=False)
+        (path / "params.json").write_text(json.dumps({"k1": self.k1, "b": self.b, "format": 2}), encoding="utf-8")
         np.save(path / "ids.npy", self.ids, allow_pickle=False)
-        np.save(path / "df.npy", self._df, allow_pickle=False)
-        if self._bm25 is not None and len(self.ids):
-            self._bm25.save(str(path / "bm25s"), allow_pickle=False, show_progress=False)
+        np.save(path / "indptr.npy", self._indptr.astype(_narrowest(int(self._indptr[-1]))), allow_pickle=False)
+        np.save(path / "rows.npy", self._rows.astype(_narrowest(max(len(self.ids) - 1, 0))), allow_pickle=False)
+        np.save(path / "counts.npy", self._counts, allow_pickle=False)
 
     @classmethod
     def load(cls, path: Path) -> "BM25Store":
-        bm25s = _bm25s()
-
         try:
             params = json.loads((path / "params.json").read_text(encoding="utf-8"))
-            store = cls(**params)
+            store = cls(k1=params["k1"], b=params["b"])
             store.vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
-            store._tokens = np.load(path / "tokens.npy", allow_pickle=False)
-            store._offsets = np.load(path / "offsets.npy", allow_pickle=False)
             store.ids = np.load(path / "ids.npy", allow_pickle=False)
-            store._df = np.load(path / "df.npy", allow_pickle=False)
-            if len(store.ids):
-                store._bm25 = bm25s.BM25.load(str(path / "bm25s"), allow_pickle=False, show_progress=False)
-                m = store._bm25.scores  # the dtypes the scoring kernel takes
-                m["data"] = np.asarray(m["data"], dtype=np.float32)
-                if m["indices"].dtype not in (np.int32, np.int64):
-                    m["indices"] = m["indices"].astype(np.int64)
-        except (OSError, ValueError, KeyError) as e:
+            if params.get("format", 1) >= 2:
+                store._indptr = np.load(path / "indptr.npy", allow_pickle=False).astype(np.int64)
+                store._rows = np.load(path / "rows.npy", allow_pickle=False).astype(np.int32)
+                store._counts = np.load(path / "counts.npy", allow_pickle=False)
+                if len(store._indptr) != len(store.vocab) + 1 or not (len(store._rows) == len(store._counts) == store._indptr[-1]):
+                    raise ValueError("count arrays do not match the vocabulary")
+                if len(store._rows) and int(store._rows.max()) >= len(store.ids):
+                    raise ValueError("count rows beyond the passages")
+            else:  # written before counts were kept
+                store._from_weights(path)
+            store._reindex()
+        except (OSError, ValueError, KeyError, TypeError) as e:
             raise CorruptIndexError(f"cannot read keyword index {path}: {e}; rebuild the index with `qa index`") from None
         return store
+
+    def _from_weights(self, path: Path) -> None:
+        """Counts of an index written by the first format, from its bm25s weights and passage lengths. Its
+        token-id file cannot be used: the build sorted it in place (scipy's sum_duplicates on a matrix
+        that shared the array), so it no longer says which passage holds which token."""
+        m = _bm25s().BM25.load(str(path / "bm25s"), allow_pickle=False, show_progress=False).scores
+        lengths = np.diff(np.load(path / "offsets.npy", allow_pickle=False)).astype(np.int64)
+        indptr, rows = np.asarray(m["indptr"], np.int64), np.asarray(m["indices"], np.int64)
+        w = np.asarray(m["data"], np.float64)
+        n = len(self.ids)
+        df = np.diff(indptr)
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        col_idf = np.repeat(idf, df)
+        k = self.k1 * (1 - self.b + self.b * lengths / max(lengths.mean(), 1e-9))
+        # w = idf * tf / (tf + k)  =>  tf = w * k / (idf - w); counts are whole numbers.
+        self._indptr, self._rows = indptr, rows.astype(np.int32)
+        counts = np.rint(w * k[rows] / np.maximum(col_idf - w, 1e-12))
+        self._counts = counts.astype(_narrowest(int(counts.max()) if len(counts) else 0))
+
+
+def _narrowest(largest: int) -> type:
+    """The smallest unsigned integer type that holds 0..largest."""
+    for t in (np.uint8, np.uint16, np.uint32):
+        if largest <= np.iinfo(t).max:
+            return t
+    return np.int64

@@ -15,6 +15,7 @@ from ..ranking import top_n
 from ..types import DocInfo, Passage
 from . import Batch, Candidates, KeywordStore, VectorStore, load_vector_store, vector_store
 from .bm25 import BM25Store
+from .int8 import Int8Rows
 
 if TYPE_CHECKING:
     from ..config import Manifest, Settings
@@ -28,7 +29,7 @@ class LocalStore:
     in_place = False
 
     def __init__(self, dim: int, passages: dict[int, Passage], words: KeywordStore, chars: KeywordStore,
-                 vectors: VectorStore, sent_pid: np.ndarray, sent_span: np.ndarray, sent_vec: np.ndarray):
+                 vectors: VectorStore, sent_pid: np.ndarray, sent_span: np.ndarray, sent_vec: Int8Rows):
         self.dim = dim
         self._passages = passages
         self.words = words
@@ -36,12 +37,12 @@ class LocalStore:
         self.vectors = vectors
         self._sent_pid = sent_pid  # sorted: sentences of one passage are contiguous
         self._sent_span = sent_span  # (n, 2) start, end within the passage text
-        self._sent_vec = sent_vec  # (n, dim) float16 unit rows
+        self._sent_vec = sent_vec  # (n, dim) unit rows in 8 bits; indexing gives float32
 
     @classmethod
     def create(cls, settings: "Settings", directory: Path, dim: int, expected_size: int = 0) -> "LocalStore":
         return cls(dim, {}, BM25Store(), BM25Store(), vector_store(dim, expected_size=expected_size),
-                   np.zeros(0, np.int64), np.zeros((0, 2), np.int32), np.zeros((0, dim), np.float16))
+                   np.zeros(0, np.int64), np.zeros((0, 2), np.int32), Int8Rows.empty(dim))
 
     # -- reading --------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -119,8 +120,7 @@ class LocalStore:
         spans = np.array([s for sp in batch.sentence_spans for s in sp], dtype=np.int32).reshape(-1, 2)
         self._sent_pid = np.concatenate([self._sent_pid, np.repeat(batch.ids, counts)])
         self._sent_span = np.concatenate([self._sent_span, spans])
-        svecs = np.asarray(batch.sentence_vectors, dtype=np.float16)
-        self._sent_vec = np.concatenate([self._sent_vec, svecs]) if len(self._sent_vec) else svecs
+        self._sent_vec = self._sent_vec.append(batch.sentence_vectors)
         self._passages.update(zip(batch.ids.tolist(), batch.passages))
 
     def delete(self, doc_id: str) -> int:
@@ -131,7 +131,7 @@ class LocalStore:
         self.chars.delete(ids)
         self.vectors.delete(ids)
         keep = ~np.isin(self._sent_pid, ids)
-        self._sent_pid, self._sent_span, self._sent_vec = self._sent_pid[keep], self._sent_span[keep], self._sent_vec[keep]
+        self._sent_pid, self._sent_span, self._sent_vec = self._sent_pid[keep], self._sent_span[keep], self._sent_vec.select(keep)
         for pid in ids.tolist():
             del self._passages[pid]
         return len(ids)
@@ -146,7 +146,7 @@ class LocalStore:
         self.vectors.save(directory / "passages.faiss")
         np.save(directory / "sentences_pid.npy", self._sent_pid, allow_pickle=False)
         np.save(directory / "sentences_span.npy", self._sent_span, allow_pickle=False)
-        np.save(directory / "sentences_vec.npy", self._sent_vec, allow_pickle=False)
+        self._sent_vec.save(directory)
 
     @classmethod
     def open(cls, manifest: "Manifest", directory: Path, settings: "Settings") -> "LocalStore":
@@ -167,7 +167,7 @@ class LocalStore:
                     load_vector_store(directory / "passages.faiss"),
                     _read(directory / "sentences_pid.npy", lambda p: np.load(p, allow_pickle=False)),
                     _read(directory / "sentences_span.npy", lambda p: np.load(p, allow_pickle=False)),
-                    _read(directory / "sentences_vec.npy", lambda p: np.load(p, allow_pickle=False, mmap_mode="r")))
+                    _read(directory / "sentences_vec.npy", lambda p: Int8Rows.load(p.parent)))
         return store
 
     def verify(self, manifest: "Manifest", full: bool = False) -> list[str]:
@@ -206,7 +206,7 @@ class LocalStore:
             if len(sp) and (np.any(span[:, 0] < 0) or np.any(span[:, 1] <= span[:, 0]) or np.any(span[:, 1] > lengths)):
                 problems.append("sentences_span.npy has spans outside their passages")
         for start in range(0, len(vec), 65_536):
-            norms = np.linalg.norm(np.asarray(vec[start:start + 65_536], dtype=np.float32), axis=1)
+            norms = np.linalg.norm(vec[start:start + 65_536], axis=1)
             if not np.all(np.abs(norms - 1) < 0.02):
                 problems.append(f"sentences_vec.npy has rows that are not unit vectors (from row {start})")
                 break
