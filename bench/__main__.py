@@ -102,12 +102,14 @@ def main(argv=None) -> None:
         report["settings"] = {**previous["settings"], "merged": {"sizes": a.sizes, "systems": a.systems}}
         report["machine_at_merge"] = machine()
         r0 = previous["encoder_rate"]
-        rate = EncoderRate(r0["passage_ms"] / 1e3, r0["sentence_ms"] / 1e3, r0["query_ms"] / 1e3, r0["measured_on"]["passages"], r0["measured_on"]["sentences"])
+        rate = EncoderRate(r0["passage_ms"] / 1e3, r0["sentence_ms"] / 1e3, r0["query_ms"] / 1e3, r0["measured_on"]["passages"], r0["measured_on"]["sentences"],
+                           r0.get("joint_ms", 0.0) / 1e3, r0.get("passage_tokens", 0.0), r0.get("sentence_tokens", 0.0))
     else:
         log.info("timing the real encoder on samples")
         rate = measure_rate(a.encoder)
         report["encoder_rate"] = {"passage_ms": rate.passage_s * 1e3, "sentence_ms": rate.sentence_s * 1e3,
-                                  "query_ms": rate.query_s * 1e3, "measured_on": {"passages": rate.passages, "sentences": rate.sentences,
+                                  "query_ms": rate.query_s * 1e3, "joint_ms": rate.joint_s * 1e3,
+                                  "passage_tokens": rate.passage_tokens, "sentence_tokens": rate.sentence_tokens, "measured_on": {"passages": rate.passages, "sentences": rate.sentences,
                                                                                   "queries": 30}}
     if not a.skip_quality and not previous:
         from .quality import trial_quality

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import trial_set
-from .vectors import PrecomputedEncoder, RealVectors, StandIns
+from .vectors import PrecomputedEncoder, RealVectors, StandIns, precomputed
 
 log = logging.getLogger(__name__)
 K = 10
@@ -59,7 +59,10 @@ def trial_quality(rv: RealVectors, cache_dir: Path, limit: int | None = None) ->
     gold = [q.doc_id for q in questions]
     qv = question_vectors(texts, cache_dir, rv.encoder)
     out = {}
-    enc = PrecomputedEncoder(rv, StandIns(rv.passage_vecs[:50]))
+    from qa.encoders import load_encoder
+
+    # qa's sentence vectors as its build makes them (one pass per passage with USE); passage vectors are the cached ones.
+    enc = precomputed(rv, StandIns(rv.passage_vecs[:50]), load_encoder(rv.encoder), real_sentences=True)
     qa = build_qa(passages, enc, None, k=K)
     assert enc.next_standin == 0, "every trial passage must have a real vector"
     t = time.perf_counter()

@@ -23,7 +23,7 @@ from qa.index import indexed_text
 
 from .corpus import queries, synthetic_passages
 from .measure import PeakRSS, du, latency, timed_queries
-from .vectors import EncoderRate, PrecomputedEncoder, StandIns, real_vectors
+from .vectors import EncoderRate, PrecomputedEncoder, StandIns, precomputed, real_vectors
 
 log = logging.getLogger("bench.worker")
 
@@ -33,13 +33,13 @@ def run(spec: dict) -> dict:
     rv = real_vectors(spec["real"], Path(spec["cache"]), spec["encoder"])
     off = len(rv.passage_vecs) - rv.real
     standins = StandIns(rv.passage_vecs[off:], seed=spec.get("seed", 0))
-    encoder = PrecomputedEncoder(rv, standins)
-    passages = synthetic_passages(size)
-    directory = Path(spec["workdir"]) / f"{system}-{size}"
-    shutil.rmtree(directory, ignore_errors=True)
     from qa.encoders import load_encoder
 
     use = load_encoder(spec["encoder"])  # the real encoder, for query embedding
+    encoder = precomputed(rv, standins, use)
+    passages = synthetic_passages(size)
+    directory = Path(spec["workdir"]) / f"{system}-{size}"
+    shutil.rmtree(directory, ignore_errors=True)
     warm_up(use)
     gc.collect()
     import qa
@@ -69,9 +69,12 @@ def run(spec: dict) -> dict:
 
             built = build_peer(passages, encoder, directory, query_encoder=use, parts=tuple(spec["parts"]), tokenizer=peer_tok)
         wall = time.perf_counter() - t
+    joint = getattr(encoder, "joint", 0) if system == "qa" else 0
+    if joint:  # passages encoded with their sentences in one pass: count them once, as such
+        built.texts_embedded = {"passages": 0, "sentences": 0, "joint": joint}
     n_pass, n_sent = built.texts_embedded["passages"], built.texts_embedded["sentences"]
     rate = EncoderRate(**spec["rate"])  # measured once per run by the parent
-    embed_est = rate.embed_seconds(n_pass, n_sent)
+    embed_est = rate.embed_seconds(n_pass, n_sent, joint)
     split = dict(built.split)
     if memo:
         # Tokens came from the per-sentence cache: report tokenising at the rate measured for real.
