@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from .config import Settings
 from .text import clause_spans, sentence_spans
 from .types import Document, Passage
 
@@ -61,7 +62,7 @@ def _split_paragraph(text: str, max_chars: int) -> list[str]:
     return [text[s:e] for s, e in _pack(units, lo)]
 
 
-def chunk_text(text: str, max_chars: int = 500) -> list[str]:
+def chunk_text(text: str, max_chars: int = Settings.max_passage_chars) -> list[str]:
     """The passage texts of one document text.
 
     Each non-empty line is a paragraph; paragraphs longer than `max_chars` are
@@ -101,7 +102,7 @@ def chunk_text(text: str, max_chars: int = 500) -> list[str]:
     return out
 
 
-def chunk_documents(documents: Sequence[Document], max_chars: int = 500) -> list[Passage]:
+def chunk_documents(documents: Sequence[Document], max_chars: int = Settings.max_passage_chars) -> list[Passage]:
     """Passages of all documents, in order; `position` counts from 0 within each document."""
     return [
         Passage(doc.doc_id, doc.title, text, i, doc.source)

@@ -11,8 +11,19 @@ import click
 
 from .errors import QAError
 
-INDEX_OPTION = click.option("--index", "index_dir", default="index", show_default=True, type=click.Path(file_okay=False),
-                            help="Index directory.")
+def _setting(name: str):
+    """A default read from Settings when the command runs (QA_<NAME>, else Settings' own), so the CLI
+    and the Python API share one source of defaults."""
+    def default():
+        from .config import Settings
+
+        return getattr(Settings.from_env(), name)
+
+    return default
+
+
+INDEX_OPTION = click.option("--index", "index_dir", default=_setting("index_dir"), show_default="QA_INDEX_DIR, else index",
+                            type=click.Path(file_okay=False), help="Index directory.")
 MODEL_OPTION = click.option("--model", default=None,
                             help="Encoder: 'use-multilingual' (bundled default) or any sentence-transformers model name or path.")
 STORE_OPTION = click.option("--store", type=click.Choice(["local", "qdrant"]), default=None,
@@ -47,7 +58,7 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--corpus", default="corpus", show_default=True, type=click.Path(exists=True),
+@click.option("--corpus", default=_setting("corpus_dir"), show_default="QA_CORPUS_DIR, else corpus", type=click.Path(exists=True),
               help="A file or directory of .txt, .md, .jsonl (also .html, .docx, .pdf).")
 @INDEX_OPTION
 @MODEL_OPTION
@@ -124,7 +135,8 @@ def ask(question: str, index_dir: str, model: str | None, k: int | None, as_json
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
 @MODEL_OPTION
 @STORE_OPTION
-@click.option("-k", default=5, show_default=True, help="Passages retrieved per question.")
+@click.option("-k", default=_setting("top_k"), show_default="QA_TOP_K, else 5", type=click.IntRange(1, 100),
+              help="Passages retrieved per question.")
 @click.option("--compare", is_flag=True, help="Also compare each retriever alone, plain RRF and the hybrid.")
 @click.option("--rebuild", is_flag=True, help="Rebuild the cached evaluation index.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
@@ -285,7 +297,8 @@ def check(index_dir: str) -> None:
 
 @main.command()
 @INDEX_OPTION
-@click.option("--corpus", default="corpus", show_default=True, help="Built into the index on first start if the index is missing.")
+@click.option("--corpus", default=_setting("corpus_dir"), show_default="QA_CORPUS_DIR, else corpus",
+              help="Built into the index on first start if the index is missing.")
 @click.option("--host", default=None, help="Address to listen on (default: QA_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: QA_PORT or 7860).")
 @MODEL_OPTION

@@ -23,6 +23,11 @@ class Settings:
     index_dir: str = "index"
     corpus_dir: str = "corpus"
     model: str = DEFAULT_MODEL
+    # Let sentence-transformers fetch a model that is not on disk (QA_ALLOW_DOWNLOAD=1); off, a
+    # missing model fails at once instead of retrying an unreachable hub for minutes.
+    allow_download: bool = False
+    # Where `qa eval` keeps the indexes it builds of evaluation sets ("" = ~/.cache/qa).
+    cache_dir: str = ""
     # Store backend of a new index (qa/stores): "local" (FAISS + BM25 files in the index directory, the
     # default when empty) or "qdrant". An existing index opens with the backend its manifest records;
     # one asked for explicitly (QA_STORE, --store) that differs from it is an error naming both.
@@ -76,6 +81,10 @@ class Settings:
     # Where `python app.py` and `qa serve` listen (QA_HOST, QA_PORT; --host/--port win).
     host: str = "127.0.0.1"
     port: int = 7860
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir).expanduser() if self.cache_dir else Path.home() / ".cache" / "qa"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

@@ -165,5 +165,7 @@ def load_encoder(name: str | None = None, allow_download: bool | None = None) ->
         except ValueError:
             raise ModelError(f"bad hashing encoder {name!r}: use hash or hash:DIM with DIM a whole number") from None
     if allow_download is None:
-        allow_download = os.environ.get("QA_ALLOW_DOWNLOAD", "") not in ("", "0")
+        from .config import Settings
+
+        allow_download = Settings.from_env().allow_download
     return SentenceTransformerEncoder(name, allow_download=allow_download)

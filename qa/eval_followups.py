@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +89,7 @@ def followup_index(path: Path, conversations: list[Conversation], settings: Sett
     digest.update(tag.encode())
     for module in ("ingest.py", "readers.py", "chunk.py"):  # how files become passages changes the index too
         digest.update((Path(__file__).parent / module).read_bytes())
-    cache = Path(os.environ.get("QA_CACHE", Path.home() / ".cache" / "qa")) / f"followups-{digest.hexdigest()[:16]}"
+    cache = settings.cache_path / f"followups-{digest.hexdigest()[:16]}"
     if rebuild or not (cache / "manifest.json").exists():
         log.info("building the follow-up index over %d documents in %s", len(docs), cache)
         return Assistant.build(docs, cache, settings=settings, progress=True)

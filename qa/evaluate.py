@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +68,7 @@ def eval_index(path: Path, settings: Settings, rebuild: bool = False, progress: 
 
     key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     tag = hashlib.sha256(f"{settings.model}|{FORMAT_VERSION}|{TOKENIZER}|{settings.max_passage_chars}|{_store_tag(settings)}".encode()).hexdigest()[:8]
-    cache = Path(os.environ.get("QA_CACHE", Path.home() / ".cache" / "qa")) / f"eval-{key}-{tag}"
+    cache = settings.cache_path / f"eval-{key}-{tag}"
     encoder = load_encoder(settings.model)
     docs, questions = load_squad(path)
     if rebuild or not (cache / "manifest.json").exists():

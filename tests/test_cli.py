@@ -82,7 +82,7 @@ def test_index_of_an_empty_corpus_fails_cleanly(runner, tmp_path):
 
 @pytest.fixture
 def squad_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     data = {"data": [{"title": "蓝莓", "paragraphs": [{"id": "p1", "context": "蓝莓果酱节在青岛举行。共有120家农户参加。",
                       "qas": [{"id": "q1", "question": "蓝莓果酱节在哪里举行", "answers": [{"text": "青岛"}]},
                               {"id": "q2", "question": "  ", "answers": [{"text": "x"}]}]}]},

@@ -123,7 +123,7 @@ def test_followup_evaluation_runs_on_a_conversations_file(tmp_path, monkeypatch)
 
     from qa.cli import main
 
-    monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "fair.md").write_text(
         "# 蓝莓果酱节在青岛举行\n\n第三届蓝莓果酱节于2024年8月3日在青岛市崂山区开幕，共有120家农户参加。\n\n"

@@ -19,7 +19,7 @@ def test_load_squad_skips_blank_questions_with_a_warning(caplog):
 
 
 def test_trial_set_reaches_the_quality_bars(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("QA_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     assistant, questions = eval_index(TRIAL, Settings(), progress=False)
     r = evaluate(assistant, questions, progress=False)
     assert r.r1 >= 0.98 and r.r5 >= 0.99

@@ -295,7 +295,7 @@ def test_cli_eval_runs_on_the_qdrant_store(tmp_path, monkeypatch):
 
     from qa.cli import main
 
-    monkeypatch.setenv("QA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     data = {"data": [{"title": "蓝莓", "paragraphs": [{"id": "p1", "context": "蓝莓果酱节在青岛举行。共有120家农户参加。",
                       "qas": [{"id": "q1", "question": "蓝莓果酱节在哪里举行", "answers": [{"text": "青岛"}]}]}]},
                      {"title": "冰雕", "paragraphs": [{"id": "p2", "context": "哈尔滨冰雕展于1月5日开幕。",
