@@ -142,7 +142,13 @@ def new_version(directory: str | Path) -> Iterator[Path]:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an index is as readable as any directory
         yield tmp
         (tmp / GENERATION).write_text(f"{generation(target) + 1}\n", encoding="ascii")
-        swapped = _commit(tmp, target)
+        if target.exists() and not (target / MARKER).exists() and any(target.iterdir()):
+            raise InputError(f"{target} exists and is not a qa index; choose another --index directory")
+        sync_tree(tmp)  # every byte on disk before the new version can be seen
+        sync_dir(target.parent)
+        _swap(tmp, target)
+        swapped = True
+        sync_dir(target.parent)  # the swap itself on disk
     except RuntimeError as e:
         if "write error" not in str(e):  # FAISS reports a failed write as RuntimeError("... write error in PATH ... (strerror)")
             raise
@@ -158,16 +164,11 @@ def new_version(directory: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _commit(tmp: Path, target: Path) -> bool:
-    """fsync `tmp`, swap it in at `target`, fsync the parent; the old version ends up at `tmp` (removed by the caller)."""
-    if target.exists() and not (target / MARKER).exists() and any(target.iterdir()):
-        raise InputError(f"{target} exists and is not a qa index; choose another --index directory")
-    sync_tree(tmp)
-    sync_dir(target.parent)
+def _swap(tmp: Path, target: Path) -> None:
+    """Put `tmp` at `target` atomically; the old version, if any, ends up at `tmp` (removed by the caller)."""
     if not target.exists():
         os.rename(tmp, target)
-        sync_dir(target.parent)
-        return True
+        return
     if not _exchange(tmp, target):
         # No atomic exchange here: move the old version aside, then the new one in. A crash in
         # between leaves `.D.old-*`, which the next lock holder puts back (`_recover`).
@@ -179,8 +180,6 @@ def _commit(tmp: Path, target: Path) -> bool:
             os.rename(old, target)
             raise
         os.rename(old, tmp)  # so the caller removes it as it removes any leftover tmp
-    sync_dir(target.parent)
-    return True
 
 
 _renameat2 = None

@@ -528,3 +528,13 @@ def test_the_encodings_chinese_users_meet_are_read_exactly(tmp_path, text, encod
     f.write_bytes(text.encode(encoding))
     (doc,) = read_file(f)
     assert doc.title == text.splitlines()[0][2:] and doc.text == text.splitlines()[2]
+
+
+def test_without_an_atomic_exchange_two_renames_do_the_swap(index, tmp_path, monkeypatch):
+    from qa import storage
+
+    monkeypatch.setattr(storage, "_exchange", lambda a, b: False)  # a kernel or file system without RENAME_EXCHANGE
+    f = tmp_path / "plain.md"
+    f.write_text(article("两次改名"), encoding="utf-8")
+    assert Assistant(index).add([f]) == ["plain#1"]
+    assert "plain#1" in doc_ids(index) and leftovers(index) == []
