@@ -22,7 +22,6 @@ import time
 import zlib
 from collections import Counter
 from concurrent.futures import Future
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -61,12 +60,19 @@ def term_id(token: str) -> int:
     return zlib.crc32(token.encode("utf-8"))
 
 
-def tf_weights(tokens: Sequence[str], avglen: float) -> tuple[list[int], list[float]]:
-    """Sparse (indices, values) of a passage: BM25's term-frequency part of each distinct token."""
+def term_counts(tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """A passage's distinct term ids (sorted), their counts, and its length in tokens: compact, so a
+    whole batch's can be held while its average length is measured (token strings cost ~80 bytes each)."""
     counts = Counter(term_id(t) for t in tokens)
-    norm = K1 * (1 - B + B * len(tokens) / max(avglen, 1e-9))
-    ids = sorted(counts)
-    return ids, [counts[i] / (counts[i] + norm) for i in ids]
+    ids = np.array(sorted(counts), dtype=np.uint32)
+    return ids, np.array([counts[i] for i in ids.tolist()], dtype=np.float32), len(tokens)
+
+
+def tf_weights(terms: tuple[np.ndarray, np.ndarray, int], avglen: float) -> tuple[list[int], list[float]]:
+    """Sparse (indices, values) of a passage: BM25's term-frequency part of each distinct token."""
+    ids, tf, length = terms
+    norm = K1 * (1 - B + B * length / max(avglen, 1e-9))
+    return ids.tolist(), (tf / (tf + norm)).tolist()
 
 
 def query_weights(tokens: Sequence[str]) -> tuple[list[int], list[float]]:
@@ -336,50 +342,47 @@ class QdrantStore:
         return int(self._facts["next_id"])
 
     def add(self, batch: Batch) -> None:
-        """Upsert the batch CHUNK points at a time (idempotent: a point is keyed by its passage id)."""
+        """Upsert the batch CHUNK points at a time (idempotent: a point is keyed by its passage id).
+
+        Term counts of the whole batch are taken first: into an empty store, the batch's average
+        length becomes the one the weights use (a build's first chunk of 8192 passages: within ~1%)."""
         self._building = self._building or self._n == 0
+        terms = [(term_counts(w), term_counts(c)) for w, c in zip(batch.words, batch.chars)]
+        f = self._facts
+        f["tokens_words"] += sum(w[2] for w, _ in terms)
+        f["tokens_chars"] += sum(c[2] for _, c in terms)
+        if not f["avglen_words"] and terms:  # the first passages fix the average until a re-weight
+            f["avglen_words"] = max(sum(w[2] for w, _ in terms) / len(terms), 1.0)
+            f["avglen_chars"] = max(sum(c[2] for _, c in terms) / len(terms), 1.0)
+            self._mark()  # a resumed build must weigh its passages as these were
         counts = [len(sp) for sp in batch.sentence_spans]
         starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        words, chars = iter(batch.words), iter(batch.chars)
         docs = self._docs
         for lo in range(0, len(batch.ids), CHUNK):
-            hi = min(lo + CHUNK, len(batch.ids))
-            w_toks, c_toks = list(islice(words, hi - lo)), list(islice(chars, hi - lo))
-            self._count_tokens(w_toks, c_toks)
             points = []
-            for j, i in enumerate(range(lo, hi)):
-                p = batch.passages[i]
+            for i in range(lo, min(lo + CHUNK, len(batch.ids))):
+                p, (w, c) = batch.passages[i], terms[i]
                 payload = {"doc_id": p.doc_id, "title": p.title, "text": p.text, "position": p.position, "source": p.source,
-                           "spans": [list(s) for s in batch.sentence_spans[i]],
-                           "len_words": len(w_toks[j]), "len_chars": len(c_toks[j])}
+                           "spans": [list(s) for s in batch.sentence_spans[i]], "len_words": w[2], "len_chars": c[2]}
                 vecs = {DENSE: np.asarray(batch.vectors[i], dtype=np.float32).tolist()}
                 if counts[i]:
                     vecs[SENT] = np.asarray(batch.sentence_vectors[starts[i]:starts[i + 1]], dtype=np.float32).tolist()
-                if w_toks[j]:
-                    vecs[WORDS] = tf_weights(w_toks[j], self._facts["avglen_words"])
-                if c_toks[j]:
-                    vecs[CHARS] = tf_weights(c_toks[j], self._facts["avglen_chars"])
+                if w[2]:
+                    vecs[WORDS] = tf_weights(w, f["avglen_words"])
+                if c[2]:
+                    vecs[CHARS] = tf_weights(c, f["avglen_chars"])
                 points.append((int(batch.ids[i]), payload, vecs))
                 if docs is not None:
                     docs.setdefault(p.doc_id, [p.title, 0, p.source])[1] += 1
             self._engine.upsert(points)
             self._n += len(points)
-            self._facts["next_id"] = max(self._facts["next_id"], int(batch.ids[hi - 1]) + 1)
-        self._facts["sentences"] += int(sum(counts))
+            f["next_id"] = max(f["next_id"], int(batch.ids[lo + len(points) - 1]) + 1)
+        f["sentences"] += int(sum(counts))
         self._dirty = True
         drift = self.drift()
         if not self._building and drift > REWEIGHT_DRIFT:
             log.warning("BM25 average passage length has drifted %.0f%% since the index was weighted; "
                         "run `qa index --reweight --index DIR` to re-weight every passage", 100 * drift)
-
-    def _count_tokens(self, w_toks: list, c_toks: list) -> None:
-        f = self._facts
-        f["tokens_words"] += sum(map(len, w_toks))
-        f["tokens_chars"] += sum(map(len, c_toks))
-        if not f["avglen_words"]:  # the first passages fix the average until a re-weight
-            f["avglen_words"] = max(sum(map(len, w_toks)) / max(len(w_toks), 1), 1.0)
-            f["avglen_chars"] = max(sum(map(len, c_toks)) / max(len(c_toks), 1), 1.0)
-            self._mark()  # a resumed build must weigh its passages as these were
 
     def drift(self) -> float:
         """How far the corpus' average passage length is from the one the stored weights use."""
@@ -399,11 +402,11 @@ class QdrantStore:
         done, chunk = 0, []
         for pid, pl in self._engine.scroll(["title", "text"]):
             text = indexed_text(Passage("", pl.get("title", ""), pl.get("text", ""), 0))
-            w, c = word_tokens(text), char_tokens(text)
+            w, c = term_counts(word_tokens(text)), term_counts(char_tokens(text))
             vecs = {}
-            if w:
+            if w[2]:
                 vecs[WORDS] = tf_weights(w, f["avglen_words"])
-            if c:
+            if c[2]:
                 vecs[CHARS] = tf_weights(c, f["avglen_chars"])
             chunk.append((pid, vecs))
             if len(chunk) == CHUNK:
