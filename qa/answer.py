@@ -26,8 +26,9 @@ import numpy as np
 
 from .config import DEFAULT_MIN_CONFIDENCE, Settings
 from .query import Query
+from .short import short_span
+from .spans import REGEX_KINDS, has_span
 from .stores import Store
-from .spans import REGEX_KINDS, best_span, has_span
 from .text import char_tokens, clause_spans, normalize, strip_question_words
 from .sources import cite
 from .types import NOT_FOUND, Answer, Hit
@@ -67,13 +68,45 @@ class _Sentence:
     cover: float
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Where the answer is: the window [start, end) of hit `rank`'s text, its best sentence `core` (within
+    the window) and how confident the choice is."""
+
+    rank: int
+    start: int
+    end: int
+    core: tuple[int, int]
+    confidence: float
+    sentence_cover: float = 0.0  # IDF-weighted share of the question in the best sentence
+    dense: float = 0.0  # cosine of the question and the best sentence
+    unknown: float = 0.0  # share of the question's bigrams that no passage of the index holds
+
+
 def answer_question(query: Query, hits: list[Hit], store: Store, qvec: np.ndarray | None, settings: Settings,
                     weights: AnswerWeights = DEFAULT_WEIGHTS) -> Answer:
-    """The best evidence among `hits` as a short answer with citations; NOT_FOUND when evidence is weak."""
+    """The best evidence among `hits`, its short answer and the citations; NOT_FOUND when evidence is weak.
+
+    A refusal still cites the closest passages (可能相关), so the user can check for themselves.
+    """
+    ev = choose_evidence(query, hits, store, qvec, settings.max_answer_chars, weights)
+    threshold = DEFAULT_MIN_CONFIDENCE if settings.min_confidence is None else settings.min_confidence
+    if ev is None or ev.confidence < threshold:
+        return Answer(query.text, NOT_FOUND, False, cite(hits), None, ev.confidence if ev else 0.0,
+                      understood=query.understood)
+    text = hits[ev.rank].passage.text[ev.start:ev.end]
+    span, _ = short_span(text, query.understood, ev.core)
+    short = text[span[0]:span[1]] if span else ""
+    return Answer(query.text, text, True, cite(hits, ev.rank, (ev.start, ev.end)), span, ev.confidence, short, query.understood)
+
+
+def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarray | None, max_chars: int,
+                    weights: AnswerWeights = DEFAULT_WEIGHTS) -> Evidence | None:
+    """The sentence that best answers the question, widened or trimmed to a window of whole clauses."""
     question = query.understood
     q_toks = list(dict.fromkeys(query.chars))
     if not hits or not q_toks:
-        return Answer(query.text, NOT_FOUND, False, understood=query.understood)
+        return None
     raw_idf = dict(zip(q_toks, store.idf(q_toks).tolist()))
     idf = {t: v * (weights.unigram if len(t) == 1 else 1.0) for t, v in raw_idf.items()}
     kind = query.kind
@@ -103,19 +136,16 @@ def answer_question(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
                 best, best_dense = _Sentence(rank, s, e, score, cover), d
 
     if best is None:
-        return Answer(query.text, NOT_FOUND, False, cite(hits), understood=query.understood)
+        return None
     hit = hits[best.rank]
     confidence = _confidence(raw_idf, hit, best_dense, weights)
-    if confidence < (DEFAULT_MIN_CONFIDENCE if settings.min_confidence is None else settings.min_confidence):
-        # Nothing good enough: say so, and still show the closest passages (可能相关) to check.
-        return Answer(query.text, NOT_FOUND, False, cite(hits), None, confidence, understood=query.understood)
     start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(question, q_toks, hit.passage.title),
-                         kind, question, settings.max_answer_chars, weights)
-    text = hit.passage.text[start:end]
-    span = best_span(text, kind, question, _anchors(text, idf)) if kind else None
-    cites = cite(hits, best.rank, (start, end))
-    short = text[span[0]:span[1]] if span else ""
-    return Answer(query.text, text, True, cites, span, confidence, short, query.understood)
+                         kind, question, max_chars, weights)
+    core = (max(best.start, start) - start, max(min(best.end, end) - start, 0))
+    bigrams = [t for t in q_toks if len(t) == 2]
+    n = max(len(store), 1)
+    unknown = sum(raw_idf[t] >= math.log(1.0 + (n + 0.5) / 0.5) - 1e-9 for t in bigrams) / max(len(bigrams), 1)
+    return Evidence(best.rank, start, end, core, confidence, best.cover, best_dense, unknown)
 
 
 def _topic(question: str, q_toks: list[str], title: str) -> set[str]:

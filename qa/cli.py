@@ -132,7 +132,7 @@ def ask(question: str, index_dir: str, model: str | None, k: int | None, as_json
 
 
 @main.command(name="eval")
-@click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
+@click.argument("dataset", type=click.Path(exists=True))
 @MODEL_OPTION
 @STORE_OPTION
 @click.option("-k", default=_setting("top_k"), show_default="QA_TOP_K, else 5", type=click.IntRange(1, 100),
@@ -145,15 +145,20 @@ def ask(question: str, index_dir: str, model: str | None, k: int | None, as_json
 def eval_(dataset: str, model: str | None, store: str | None, k: int, compare: bool, rebuild: bool, limit: int | None, misses: int, as_json: bool) -> None:
     """Measure retrieval (R@1, R@5, MRR), answer quality and latency on a SQuAD-style set such as CMRC 2018.
 
-    The set's paragraphs become the corpus (indexed once, cached under ~/.cache/qa). A conversations
+    The set's paragraphs become the corpus (indexed once, cached under ~/.cache/qa). A folder with
+    docs/ and questions.jsonl (e.g. eval/realistic) is read as documents plus questions with short
+    gold answers, and reported per split and kind. A conversations
     file (JSON lines with "turns", e.g. eval/followups/conversations.jsonl) measures follow-up questions
     instead: each later turn answered with the conversation, and alone.
     """
     from .config import Settings
     from .eval_followups import is_conversations
+    from .eval_realistic import is_realistic
     from .evaluate import compare as compare_retrievers, eval_index, evaluate
 
     settings = Settings.from_env(model=model, store=store)
+    if is_realistic(dataset):
+        return _eval_realistic(Path(dataset), settings, k, rebuild, misses, as_json)
     if is_conversations(dataset):
         return _eval_followups(Path(dataset), settings, k, rebuild, misses, as_json)
     assistant, questions = eval_index(Path(dataset), settings, rebuild=rebuild)
@@ -171,13 +176,36 @@ def eval_(dataset: str, model: str | None, store: str | None, k: int, compare: b
     click.echo(f"answer hit         {result.answer_hit:.3f}  (a gold answer inside the returned answer)")
     click.echo(f"mean answer chars  {result.mean_answer_chars:.1f}")
     click.echo(f"found              {result.found_rate:.3f}")
+    click.echo(f"first source gold  {result.first_source_gold:.3f}  (found, and source [1] is the gold paragraph)")
+    click.echo(f"short answer       {result.short_rate:.3f} of answered; exact match {result.short_em:.3f} "
+               f"(number questions {result.short_em_number:.3f}); holds gold, <= 2x its length {result.short_contains:.3f}")
+    click.echo("exact match by kind  " + ", ".join(f"{kd} {em:.2f} (n={n})" for kd, (n, em) in result.em_by_kind.items()))
     click.echo(f"latency p50 / p95  {result.p50_ms:.1f} / {result.p95_ms:.1f} ms per question (query encoding included)")
     if rows:
         click.echo("\n| retriever | R@1 | R@5 | MRR |\n|---|---|---|---|")
         for r in rows:
             click.echo(f"| {r.name} | {r.r_at(1):.3f} | {r.r_at(5):.3f} | {r.mrr:.3f} |")
     for m in result.misses[:misses]:
-        click.echo(f"\nQ: {m['question']}\n   gold: {m['gold']}  rank: {m['rank']}\n   got:  {m['answer']}")
+        click.echo(f"\nQ: {m['question']}\n   gold: {m['gold']}  rank: {m['rank']}\n   got:  {m['answer']}\n   short: {m['short_answer']}")
+
+
+def _eval_realistic(path: Path, settings, k: int, rebuild: bool, misses: int, as_json: bool) -> None:
+    from .eval_realistic import evaluate_realistic, load_items, realistic_index
+
+    items = load_items(path)
+    result = evaluate_realistic(realistic_index(path, settings, rebuild), items, k=k)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo("| questions | answerable | unanswerable | answer hit | short EM | short correct | evidence = [1] "
+               "| answerable refused | unanswerable refused |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in result.rows:
+        click.echo(f"| {r.name} | {r.answerable} | {r.unanswerable} | {r.answer_hit:.3f} | {r.short_em:.3f} | {r.short_correct:.3f} "
+                   f"| {r.evidence_first:.3f} | {r.refused_answerable:.3f} | {r.refused_unanswerable:.3f} |")
+    wrong = [d for d in result.details if (d["gold"] and not d["correct"]) or (not d["gold"] and d["found"])]
+    for d in wrong[:misses]:
+        click.echo(f"\n{d['id']} [{d['split']} {d['kind']}] Q: {d['question']}  (confidence {d['confidence']})\n"
+                   f"   gold: {d['gold']}\n   short: {d['short_answer']}\n   got:  {d['answer']}")
 
 
 def _eval_followups(path: Path, settings, k: int, rebuild: bool, misses: int, as_json: bool) -> None:

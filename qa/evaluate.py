@@ -135,6 +135,12 @@ class EvalResult:
     found_rate: float
     p50_ms: float
     p95_ms: float
+    short_rate: float = 0.0  # answered questions that carry a short answer
+    short_em: float = 0.0  # short answer == a gold answer, over all questions (refusals count as misses)
+    short_em_number: float = 0.0  # the same on number questions (多少, 几, ...)
+    short_contains: float = 0.0  # short answer holds a gold answer and is at most twice its length
+    first_source_gold: float = 0.0  # found, and source [1] is the gold paragraph
+    em_by_kind: dict = field(default_factory=dict)  # question kind -> (questions, short-answer exact match)
     misses: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -142,36 +148,79 @@ class EvalResult:
 
 
 def evaluate(assistant, questions: list[Question], k: int = 5, progress: bool = True) -> EvalResult:
-    """Ask every question end to end; retrieval ranks are by document (paragraph) id."""
+    """Ask every question end to end. Retrieval ranks are by document (paragraph) id in retrieval
+    order (the citations sorted by score); "first source" is the order the user sees."""
     from tqdm.auto import tqdm
 
+    from .short import question_kind
+    from .spans import NUMBER
+
     ranks, hits, lengths, found, times, misses = [], [], [], [], [], []
+    shorts, em, contains, first, kinds = [], [], [], [], []
     for q in tqdm(questions, desc="asking", unit="q", disable=not progress, leave=False):
         t = time.perf_counter()
         ans = assistant.ask(q.text, k=k)
         times.append(time.perf_counter() - t)
-        doc_ids = _dedupe([c.doc_id for c in ans.citations]) if ans.found else []
-        if not ans.found:
-            doc_ids = _dedupe([h.passage.doc_id for h in assistant.search(q.text, k)])
-        ranks.append(_rank_of(doc_ids, q.doc_id))
+        by_score = sorted(ans.citations, key=lambda c: -c.score)
+        ranks.append(_rank_of(_dedupe([c.doc_id for c in by_score]), q.doc_id))
         norm = normalize(ans.answer)
         hit = ans.found and any(normalize(a) in norm for a in q.answers)
         hits.append(hit)
         found.append(ans.found)
+        kinds.append(question_kind(q.text) or "other")
         if ans.found:
             lengths.append(len(ans.answer))
-        if not hit:
-            misses.append({"question": q.text, "gold": list(q.answers), "answer": ans.answer, "rank": ranks[-1]})
+            shorts.append(bool(ans.short_answer))
+        em.append(ans.found and exact_match(ans.short_answer, q.answers))
+        contains.append(ans.found and contains_gold(ans.short_answer, q.answers))
+        first.append(ans.found and bool(ans.citations) and ans.citations[0].doc_id == q.doc_id)
+        if not hit or not em[-1]:
+            misses.append({"question": q.text, "gold": list(q.answers), "answer": ans.answer, "short_answer": ans.short_answer,
+                           "rank": ranks[-1], "hit": hit})
     rep = Report("qa", ranks=ranks)
+    mean = lambda xs: float(np.mean(xs)) if len(xs) else 0.0  # noqa: E731
+    by_kind = {}
+    for kind in sorted(set(kinds)):
+        sel = [e for e, kd in zip(em, kinds) if kd == kind]
+        by_kind[kind] = (len(sel), mean(sel))
     return EvalResult(
         questions=len(questions), r1=rep.r_at(1), r5=rep.r_at(5), mrr=rep.mrr,
-        answer_hit=float(np.mean(hits)) if hits else 0.0,
-        mean_answer_chars=float(np.mean(lengths)) if lengths else 0.0,
-        found_rate=float(np.mean(found)) if found else 0.0,
+        answer_hit=mean(hits), mean_answer_chars=mean(lengths), found_rate=mean(found),
         p50_ms=float(np.percentile(times, 50) * 1000) if times else 0.0,
         p95_ms=float(np.percentile(times, 95) * 1000) if times else 0.0,
-        misses=misses,
+        short_rate=mean(shorts), short_em=mean(em), short_em_number=by_kind.get(NUMBER, (0, 0.0))[1],
+        short_contains=mean(contains), first_source_gold=mean(first), em_by_kind=by_kind, misses=misses,
     )
+
+
+_EDGE = " \t\n。，,.;；:：!！?？"
+
+
+def exact_match(candidate: str, golds) -> bool:
+    """Whether `candidate` equals a gold answer, up to normalisation and punctuation at the ends."""
+    c = normalize(candidate).strip(_EDGE)
+    return bool(c) and any(c == normalize(g).strip(_EDGE) for g in golds)
+
+
+def contains_gold(candidate: str, golds) -> bool:
+    """Whether `candidate` holds a gold answer and is at most twice its length (a usable short answer)."""
+    c = normalize(candidate).strip(_EDGE)
+    return any((g := normalize(x).strip(_EDGE)) and g in c and len(c) <= 2 * len(g) for x in golds)
+
+
+def evidence_for(assistant, question: str, k: int = 5) -> tuple[str, tuple[int, int]] | None:
+    """The evidence window the answerer would show for `question` (found or not) and its best sentence."""
+    from .answer import choose_evidence
+    from .retrieve import retrieve
+
+    store, s = assistant.index.store, assistant.settings
+    query = analyse(question)
+    qvec = assistant.embed_query(question)
+    hits = retrieve(store, query, qvec, k, s)
+    ev = choose_evidence(query, hits, store, qvec, s.max_answer_chars)
+    if ev is None:
+        return None
+    return hits[ev.rank].passage.text[ev.start:ev.end], ev.core
 
 
 def calibration_confidences(assistant, questions: list[Question], k: int = 5, progress: bool = True) -> tuple[list[float], list[float]]:

@@ -20,8 +20,9 @@ _TYPE_WORDS: tuple[tuple[str, str], ...] = (
     (ORG, r"哪个单位|哪些单位|哪家|哪个组织|什么组织|什么机构|哪个机构|哪个部门|什么部门|哪个公司|什么公司|哪所|哪个团队|哪支"),
     (TIME, r"何时|什么时候|什么时间|哪年|哪一年|哪个年|哪天|哪一天|几月|几号|几日|哪个月|哪月|何年|哪个朝代|什么朝代|哪个时期|什么年代|哪个世纪|几点"),
     (PERSON, r"谁|哪位|哪一位|何人|哪个人|哪些人"),
-    (PLACE, r"哪里|哪儿|在哪|何地|何处|哪个国家|哪国|哪个城市|哪座|哪个省|哪个地区|什么地方|哪个地方|去哪"),
-    (NUMBER, r"多少|几|多大|多长|多高|多重|多远|多久|多宽|多深|多厚|多快|多老|第几"),
+    (PLACE, r"哪里|哪儿|在哪|何地|何处|哪个国家|哪国|哪个城市|哪座|哪个省|哪个地区|什么地方|哪个地方|去哪|哪几个地方|哪些地方|哪几个城市|哪些城市"),
+    # 哪几个X asks which ones, not how many.
+    (NUMBER, r"多少|(?<!哪)几|多大|多长|多高|多重|多远|多久|多宽|多深|多厚|多快|多老|第几"),
 )
 _TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_WORDS]
 
@@ -47,6 +48,10 @@ _ORG_SUFFIX = re.compile(
 )
 # Single characters that end a name rather than continue it (李明在 -> 李明).
 _NOT_IN_NAME = set("的了是在和与及或被把将也都就而之其于对从以由为着过吗呢吧等说曾已又还并向给跟同")
+# The commonest surnames (over 85% of people) and titles that come right before a name.
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+_TITLES = ("记者", "经理", "主任", "局长", "书记", "董事长", "主席", "部长", "处长", "科长", "厂长", "院长", "校长",
+           "市长", "县长", "区长", "镇长", "村长", "会长", "秘书长", "总监", "教授", "委员", "主持人", "通讯员", "联系人")
 # Types found by regex are cheap enough to test every sentence for; tagged ones only the chosen answer.
 REGEX_KINDS = (TIME, NUMBER)
 _POS_OF = {PERSON: ("nr",), PLACE: ("ns",), ORG: ("nt",)}
@@ -77,11 +82,20 @@ def tagged(text: str) -> list[tuple[int, int, str]]:
     come out as a surname (nr) and single characters, joined back here.
     """
     out: list[tuple[int, int, str]] = []
+    norm = normalize(text)
     pos = 0
-    for w in _posseg().cut(normalize(text), HMM=False):
+    for w in _posseg().cut(norm, HMM=False):
         s, e = pos, pos + len(w.word)
         pos = e
-        if out and out[-1][2] == "nr" and out[-1][1] - out[-1][0] + (e - s) <= 3 and e - s == 1 and w.flag not in ("x", "m", "eng") and w.word not in _NOT_IN_NAME:
+        prev = out[-1] if out else None
+        # A surname jieba left on its own (白 a, 段 q, 马 n) before a given name of one or two characters:
+        # tagged as a name (莹 nr, 志强 nr), or after a title (经理马俊, 记者白莹).
+        surname = prev is not None and prev[1] - prev[0] == 1 and norm[prev[0]] in _SURNAMES and (
+            prev[2] == "nr" or w.flag.startswith("nr") or len(out) >= 2 and norm[out[-2][0]:out[-2][1]].endswith(_TITLES))
+        if (surname and 1 <= e - s <= 2 and w.flag not in ("x", "m", "eng", "v", "p", "c", "u", "uj", "ul")
+                and w.word not in _NOT_IN_NAME and w.word[0] not in _NOT_IN_NAME):
+            out[-1] = (prev[0], e, "nr")
+        elif out and out[-1][2] == "nr" and out[-1][1] - out[-1][0] + (e - s) <= 3 and e - s == 1 and w.flag not in ("x", "m", "eng") and w.word not in _NOT_IN_NAME:
             out[-1] = (out[-1][0], e, "nr")
         elif out and w.flag.startswith("nr") and len(out) >= 2 and text[out[-1][0]:out[-1][1]] == "·" and out[-2][2] == "nr":
             out[-2:] = [(out[-2][0], e, "nr")]
@@ -110,7 +124,7 @@ def _time_spans(norm: str) -> list[tuple[int, int, float]]:
             joined[-1] = (ps, e, max(pspec, spec) + 0.5)
         else:
             joined.append((s, e, spec))
-    return [(s - 1 if s and norm[s - 1] in "自从于在" else s, e, spec) for s, e, spec in joined]
+    return [(s - 1 if s and norm[s - 1] in "自从" else s, e, spec) for s, e, spec in joined]
 
 
 def _number_spans(norm: str) -> list[tuple[int, int, float]]:
@@ -182,10 +196,21 @@ def best_span(text: str, kind: str | None, question: str, anchors: list[tuple[in
     return best
 
 
+_ASKS_YEAR = re.compile(r"哪一?年|何年|哪个年份|什么年份|哪一年份")
+_BARE_YEAR = re.compile(rf"{_NUM}年(?!{_NUM}月)|年代|世纪")
+
+
+def fits(phrase: str, kind: str | None, question: str) -> bool:
+    """Whether a phrase of type `kind` has the grain the question asks for (哪一年 wants a year, not a day)."""
+    if kind == TIME and _ASKS_YEAR.search(normalize(question)):
+        return bool(_BARE_YEAR.search(normalize(phrase)))
+    return True
+
+
 def has_span(text: str, kind: str | None, question: str) -> bool:
-    """Whether `text` holds a phrase of the asked type that the question does not already contain."""
+    """Whether `text` holds a phrase of the asked type and grain that the question does not already contain."""
     if kind is None:
         return False
     q = normalize(question)
     norm = normalize(text)
-    return any(norm[s:e] not in q for s, e, _ in candidate_spans(text, kind))
+    return any(norm[s:e] not in q and fits(norm[s:e], kind, question) for s, e, _ in candidate_spans(text, kind))

@@ -62,13 +62,16 @@ def test_the_first_citation_is_the_answers_source_and_the_only_one_marked(kb):
     assert marked == [a.citations[0]]
     s, e = marked[0].highlight
     assert marked[0].text[s:e] == a.answer
+    docs = [c.doc_id for c in a.citations]
+    assert docs == sorted(docs, key=docs.index)  # one article's passages are next to each other
+    assert {(c.doc_id, c.position) for c in a.citations} >= {("news#1", 0), ("news#1", 1)}
 
 
 def test_topic_words_do_not_choose_the_sentence(kb):
     # Every word but 创始人 names the article's topic (its title), so the sentence that answers is the one with 创始人.
     a = ask(kb, "泡泡战士的创始人是谁？")
     assert a.found and "金正宇" in a.answer
-    assert a.span_text == "金正宇"
+    assert a.span_text == a.short_answer == "金正宇"
 
 
 def test_number_question_marks_the_quantity(kb):

@@ -62,3 +62,14 @@ def test_questions_this_small_page_answers_are_not_refused(assistant, question, 
     # Wikipedia refused these (confidence 0.21-0.24 against 0.341).
     r = assistant.ask(question)
     assert r.found and any(fact in c.text for c in r.citations)
+
+
+@pytest.mark.parametrize("question, short", [
+    ("关于全国总工会送温暖行动的报道是哪位记者写的？", "白莹"),
+    ("關於全國總工會送溫暖行動的報導是哪位記者寫的？", "白莹"),
+    ("何时启动送温暖行动", "自即日起至2025年2月12日"),
+    ("何時啟動送溫暖行動", "自即日起至2025年2月12日"),
+])
+def test_short_answers_on_the_bundled_page(assistant, question, short):
+    r = assistant.ask(question)
+    assert r.found and r.short_answer == short and r.span_text == short
