@@ -23,7 +23,8 @@ NOT_FOUND_HINT = "换个问法试试，或在“知识库”页上传相关文�
 
 CSS = """
 .qa-reply { line-height: 1.6; }
-.qa-understood { color: var(--body-text-color-subdued); font-size: .85em; margin-bottom: .2em; }
+.qa-understood { color: #5f6b7a; font-size: .85em; margin-bottom: .2em; cursor: pointer; }
+.qa-understood-hint { color: var(--body-text-color-subdued); font-size: .9em; margin-left: .3em; }
 .qa-short { font-size: 1.45em; font-weight: 650; line-height: 1.35; margin: 0 0 .25em 0; }
 .qa-answer { margin: 0 0 .3em 0; }
 .qa-reply mark { background: #fff1b8; color: #1f2328; padding: 0 .1em; border-radius: 3px; }
@@ -131,7 +132,8 @@ def _evidence_span(a: Answer, short: str) -> tuple[int, int] | None:
 def render_answer(a: Answer) -> str:
     """A chat reply: the short answer, the evidence with it marked, the sources; or not found and 可能相关."""
     understood = a.understood if a.understood and a.understood != a.question else ""
-    top = f'<div class="qa-understood">理解为：{as_text(understood)}</div>' if understood else ""
+    top = (f'<div class="qa-understood" title="点击放回输入框，改了再问">理解为：<span class="qa-understood-text">{as_text(understood)}</span>'
+           '<span class="qa-understood-hint">（点击可修改）</span></div>') if understood else ""
     if not a.found:
         body = f'<p class="qa-short">{NOT_FOUND_TEXT}</p><div class="qa-meta">{NOT_FOUND_HINT}</div>'
         if a.citations:

@@ -96,7 +96,7 @@ def test_chat_keeps_the_conversation_and_a_new_chat_forgets_it(assistant):
     assert "qa-short" in messages[-1]["content"] and len(turns) == 1
     _, messages, pending = chat.post("那它什么时候结束？", messages)
     messages, turns = chat.answer(pending, messages, turns)
-    assert "理解为：送温暖行动什么时候结束？" in messages[-1]["content"] and len(turns) == 2
+    assert "送温暖行动什么时候结束？</span>" in messages[-1]["content"] and len(turns) == 2
     _, fresh, pending = chat.post("那它什么时候结束？", chat.welcome())
     assert "理解为" not in chat.answer(pending, fresh, [])[0][-1]["content"]
     assert chat.post("   ", messages)[2] == ""
@@ -167,7 +167,7 @@ def test_reply_falls_back_to_the_span_or_the_sentence_when_there_is_no_short_ans
 def test_a_resolved_follow_up_shows_how_it_was_understood():
     cite = Citation(1, "d#1", "标题", "活动于8月10日闭幕。", 1.0, (0, 10), 0)
     reply = render_answer(Answer("那什么时候闭幕？", "活动于8月10日闭幕。", True, [cite], (3, 8), 0.9, understood="活动什么时候闭幕？"))
-    assert "理解为：活动什么时候闭幕？" in reply
+    assert "理解为：<span class=\"qa-understood-text\">活动什么时候闭幕？</span>" in reply
     assert "理解为" not in render_answer(Answer("q", "a", True, [cite], understood="q"))
 
 

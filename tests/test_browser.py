@@ -114,7 +114,11 @@ def wait_reply(driver, before: int, start: float):
 
     WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: len(replies(d)) > before)
     elapsed = time.perf_counter() - start
-    time.sleep(0.6)  # the scroll to the new question runs after the reply is drawn
+    # The events after the reply (the scroll to the new question) end before the page is read:
+    # gradio redraws the chat until then, which would leave elements found earlier stale.
+    WebDriverWait(driver, 30).until(lambda d: not d.execute_script(
+        "return document.querySelector('#qa-chat .generating, #qa-chat .pending, .wrap.default:not(.hide)')"))
+    time.sleep(0.6)
     return replies(driver)[-1], elapsed
 
 
@@ -200,11 +204,13 @@ def test_desktop_question_follow_up_and_refusal(page, desktop):
 
     follow, follow_s = ask(desktop, FOLLOW_UP)
     understood = follow.find_element(By.CSS_SELECTOR, ".qa-understood")
-    assert understood.text == "理解为：送温暖行动开展了多少年？"
+    assert understood.text.startswith("理解为：送温暖行动开展了多少年？")
     assert follow.find_element(By.CSS_SELECTOR, ".qa-short").text == "30余年"
     assert in_view(desktop, understood) and in_view(desktop, follow.find_element(By.CSS_SELECTOR, ".qa-short"))
     assert above_the_fold(desktop, "#qa-question")  # the box stays at hand after a reply
     screenshot(desktop, DOCS / "screenshot.png")
+    understood.click()  # to correct the reading: it goes back into the question box
+    assert desktop.find_element(By.CSS_SELECTOR, "#qa-question textarea").get_attribute("value") == "送温暖行动开展了多少年？"
 
     refused, refused_s = ask(desktop, REFUSED)
     assert "没有找到" in refused.find_element(By.CSS_SELECTOR, ".qa-short").text
@@ -267,9 +273,11 @@ def test_knowledge_base_adds_and_deletes_after_confirming_with_counts_refreshed(
     pick = desktop.find_element(By.CSS_SELECTOR, "#qa-delete-pick input")
     pick.click()
     pick.send_keys("企鹅")
-    WebDriverWait(desktop, 10).until(lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "li.item") if o.is_displayed()])
-    options = [o for o in desktop.find_elements(By.CSS_SELECTOR, "li.item") if o.is_displayed()]
-    assert len(options) == 1 and "企鹅" in options[0].text  # the list is filtered by what was typed
+    # Read the options in one script: the list is redrawn as it filters, so elements found one by one go stale.
+    visible = "return [...document.querySelectorAll('li.item')].filter(e => e.offsetParent).map(e => e.textContent)"
+    WebDriverWait(desktop, 10).until(lambda d: len(d.execute_script(visible)) == 1)
+    options = desktop.execute_script(visible)
+    assert len(options) == 1 and "企鹅" in options[0]  # the list is filtered by what was typed
     pick.send_keys(Keys.ENTER)
     desktop.find_element(By.ID, "qa-delete").click()
     confirm = WebDriverWait(desktop, 10).until(lambda d: shown(d, "qa-confirm"))

@@ -66,6 +66,20 @@ SCROLL_TO_LATEST = """
 }, 60); }
 """
 
+# Clicking 理解为：… puts that reading into the question box, to correct it and ask again.
+ON_LOAD = """
+() => {
+  document.addEventListener('click', (event) => {
+    const line = event.target.closest && event.target.closest('#qa-chat .qa-understood');
+    const box = document.querySelector('#qa-question textarea');
+    if (!line || !box) return;
+    box.value = line.querySelector('.qa-understood-text').textContent;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    box.focus();
+  });
+}
+"""
+
 # Gradio's own words on the page (its upload box), in Chinese whatever the browser's language.
 UI_TEXT = {
     "upload_text.drop_file": "拖放文件到这里",

@@ -57,13 +57,13 @@ def launch(demo, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     import gradio as gr
 
     from ..http import routes  # POST /api/ask: plain JSON beside Gradio's queued /ask
-    from .page import PAGE_CSS, UI_TEXT
+    from .page import ON_LOAD, PAGE_CSS, UI_TEXT
 
     check_port(host, port)
     kb = demo.qa_knowledge_base
     try:
         return demo.launch(server_name=host, server_port=port, css=CSS + PAGE_CSS, max_file_size=f"{kb.max_mb}mb",
-                           favicon_path=str(FAVICON), i18n=gr.I18n(en=UI_TEXT, **{"zh-CN": UI_TEXT}),
+                           js=ON_LOAD, favicon_path=str(FAVICON), i18n=gr.I18n(en=UI_TEXT, **{"zh-CN": UI_TEXT}),
                            footer_links=["api"], app_kwargs={"routes": routes(kb.assistant)}, **kwargs)
     except OSError as e:  # taken between the check and the start
         if "port" not in str(e).lower():
