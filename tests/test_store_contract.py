@@ -266,6 +266,20 @@ def test_a_second_process_on_an_embedded_store_gets_a_one_line_error(built):
     assert "another process" in err and "QA_QDRANT_URL" in err
 
 
+@pytest.mark.parametrize("backend", ["qdrant-edge"])
+def test_qa_check_reads_the_collection_through(built):
+    from click.testing import CliRunner
+
+    from qa.cli import main
+
+    r = CliRunner().invoke(main, ["check", "--index", str(built.index_dir)])
+    assert r.exit_code == 0 and "store qdrant" in r.output, r.output
+    built.index.store._engine.delete_doc("news#2")  # a passage lost behind qa's back
+    built.index.store._n -= 1
+    r = CliRunner().invoke(main, ["check", "--index", str(built.index_dir)])
+    assert r.exit_code == 2 and "holds 1 passages, manifest.json says 2" in r.output, r.output
+
+
 # -- the command line on the Qdrant store -------------------------------------------------------------
 def test_cli_builds_asks_lists_reweights_and_evaluates_on_qdrant(small_corpus, tmp_path, monkeypatch):
     from click.testing import CliRunner

@@ -330,6 +330,35 @@ class QdrantStore:
                 value[t] = h[0].score / w if w > 0 else top
         return np.array([value.get(t, top) for t in tokens], dtype=np.float64)
 
+    def verify(self, manifest: "Manifest", full: bool = False) -> list[str]:
+        """What is inconsistent between the collection and the manifest, one line per problem.
+
+        Only with `full` (`qa check`): the point count, every payload, its spans within its text, ids
+        below the next id, and the sentence count. Not on every open: the collection changes in place,
+        so while a writer adds, the count runs ahead of the manifest it has not yet replaced."""
+        name = f"Qdrant collection {self._facts['collection']!r}"
+        if not full:
+            return []
+        problems = []
+        if self._n != manifest.passages:
+            problems.append(f"{name} holds {self._n} passages, manifest.json says {manifest.passages}")
+            return problems
+        sentences, top = 0, -1
+        for pid, pl in self._engine.scroll(["doc_id", "text", "spans"]):
+            top = max(top, pid)
+            spans, text = pl.get("spans", []), pl.get("text")
+            if not isinstance(pl.get("doc_id"), str) or not isinstance(text, str):
+                problems.append(f"{name}: passage {pid} has no doc_id or text")
+                continue
+            if any(not (0 <= a < b <= len(text)) for a, b in spans):
+                problems.append(f"{name}: passage {pid} has sentence spans outside its text")
+            sentences += len(spans)
+        if top >= self.next_id():
+            problems.append(f"{name} holds passage id {top}, at or above the next id {self.next_id()} in manifest.json")
+        if sentences != manifest.sentences:
+            problems.append(f"{name} holds {sentences} sentences, manifest.json says {manifest.sentences}")
+        return problems[:20]
+
     def facts(self) -> dict:
         return {"store": self.kind, "vector_index": "hnsw", **self._facts}
 
