@@ -7,7 +7,8 @@
 """
 from .knowledge import KnowledgeBase
 from .page import CONCURRENCY, EXAMPLES, create_app
-from .server import launch, open_assistant, serve, warm_up
+from .engine import open_assistant, warm_up
+from .server import launch, serve
 from .uploads import UPLOAD_SUFFIXES, check_upload, safe_name, stage_upload
 
 __all__ = ["CONCURRENCY", "EXAMPLES", "KnowledgeBase", "UPLOAD_SUFFIXES", "check_upload", "create_app", "launch",

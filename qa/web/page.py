@@ -12,7 +12,7 @@ from ..errors import QAError
 from ..render import as_text, status_html
 from .chat import Chat
 from .knowledge import KnowledgeBase
-from .server import open_assistant, warm_up
+from .engine import open_assistant, warm_up
 from .uploads import UPLOAD_SUFFIXES
 
 log = logging.getLogger(__name__)
