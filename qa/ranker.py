@@ -35,12 +35,14 @@ class TreeEnsemble:
         n, (t, inner) = len(x), self.feature.shape
         if not n:
             return np.zeros(0, np.float64)
-        right = (x[:, self.feature.ravel()] > self.threshold.ravel()).reshape(n, t, inner)
-        node = np.zeros((n, t, 1), np.int64)
+        right = x[:, self.feature.ravel()] > self.threshold.ravel()  # (n, trees * inner): every test at once
+        node = np.zeros((n, t), np.intp)
+        first = np.arange(t) * inner  # where each tree's tests start in a row of `right`
+        rows = np.arange(n)[:, None]
         for _ in range(self.depth):
-            node = 2 * node + 1 + np.take_along_axis(right, node, axis=2)
-        leaf = node[:, :, 0] - inner
-        return self.bias + np.take_along_axis(self.value[None, :, :], leaf[:, :, None], axis=2)[:, :, 0].sum(axis=1)
+            node = 2 * node + 1 + right[rows, first + node]
+        leaf = node - inner
+        return self.bias + self.value.ravel()[np.arange(t) * (inner + 1) + leaf].sum(axis=1)
 
     def to_json(self) -> dict:
         return {"features": list(self.features), "bias": self.bias, "depth": self.depth,
