@@ -308,5 +308,10 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
         # Among them the more specific wins (a full date over a bare year, a stated start over 近日):
         # the ranker saw too few typed questions to learn that.
         scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]], -np.inf)
+    elif question_kind(question) == WHY:
+        # A why-question is answered by the clause that gives the cause (由于雨季导致工期延误), when there is one.
+        cause = (x[:, col["cause_start"]] > 0) & (x[:, col["whole_clause"]] > 0) & (x[:, col["in_question"]] == 0)
+        if cause.any():
+            scores = np.where(cause, scores, -np.inf)
     best = int(np.argmax(scores))
     return spans[best], float(raw[best])

@@ -30,6 +30,12 @@ def test_a_dateline_is_not_when_it_happened_but_a_byline_names_the_writer():
     assert text[span[0]:span[1]] == "杨丽娟"
 
 
+def test_a_why_question_gets_the_clause_that_gives_the_cause():
+    text = "新厂区原计划5月投产，由于雨季导致工期延误，投产时间推迟到8月。"
+    span, _ = short_span(text, "为什么新厂没能按原计划投产？")
+    assert text[span[0]:span[1]] == "由于雨季导致工期延误"
+
+
 def test_question_kinds():
     assert question_kind("为什么新厂没能按时投产？") == "why"
     assert question_kind("怎么申请补贴？") == "how"
