@@ -86,7 +86,9 @@ class Store(Protocol):
         """Inverse document frequency of character tokens (answering weighs the question's words by it)."""
 
     def next_id(self) -> int:
-        """The id the next added passage gets: above every id ever stored, so ids are never reused."""
+        """The id the next added passage gets: above every id stored now. (The local store may give a
+        deleted document's ids again, since it rewrites everything; Qdrant never does, so an
+        interrupted bulk build can resume by id.)"""
 
     def add(self, batch: Batch) -> None: ...
 
