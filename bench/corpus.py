@@ -22,7 +22,7 @@ from qa.text import sentence_spans
 from qa.types import Passage
 
 REPO = Path(__file__).resolve().parent.parent
-TRIAL = Path("/work/shared/eval/cmrc2018_trial.json")
+TRIAL = REPO / "eval" / "cmrc2018_trial.json"  # shipped with the repository
 CORPUS_DIR = REPO / "corpus"
 _ENDS = tuple("。！？!?；;…”’」』）)]】〕》\"'")
 

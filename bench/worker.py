@@ -44,7 +44,11 @@ def run(spec: dict) -> dict:
     gc.collect()
     import qa
 
-    out: dict = {"system": system, "size": size, "real_passage_vectors": min(size, rv.real), "qa_package": str(Path(qa.__file__).parent)}
+    # Which checkout's qa ran, relative to this repository (no machine paths in committed results).
+    package = Path(qa.__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
+    out: dict = {"system": system, "size": size, "real_passage_vectors": min(size, rv.real),
+                 "qa_package": str(package.relative_to(here)) if package.is_relative_to(here) else "qa (installed elsewhere)"}
     memo = spec.get("tokenize_rate") is not None
     peer_tok = None
     if memo:
