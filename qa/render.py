@@ -36,6 +36,8 @@ CSS = """
 .qa-sources > .qa-source:first-child { border-left-color: #f0b400; }
 .qa-notfound .qa-sources > .qa-source:first-child { border-left-color: var(--border-color-primary); }
 .qa-source-title { font-weight: 600; }
+.qa-source-cont { font-weight: normal; }
+.qa-same { color: var(--body-text-color-subdued); font-size: .85em; }
 .qa-rank { display: inline-block; min-width: 1.3em; font-weight: normal; }
 .qa-para { font-weight: normal; font-size: .85em; margin-left: .5em; }
 .qa-passage { font-size: .92em; }
@@ -87,10 +89,12 @@ def _excerpt(text: str, span: tuple[int, int] | None) -> tuple[str, bool]:
     return ("…" if lo else "") + marked(text[lo:hi], inner) + ("…" if hi < len(text) else ""), True
 
 
-def render_citation(c: Citation) -> str:
+def render_citation(c: Citation, same_article: bool = False) -> str:
     """One source: title, 第N段, and a snippet with the evidence marked that unfolds into the whole
-    paragraph (the snippet gives way to it, so nothing shows twice)."""
-    head = (f'<div class="qa-source-title"><span class="qa-rank">{c.rank}.</span>{as_text(c.title)}'
+    paragraph (the snippet gives way to it, so nothing shows twice). `same_article`: the source above
+    is from the same article, so this one sits under its title (同篇) instead of repeating it."""
+    title = '<span class="qa-same">同篇</span>' if same_article else as_text(c.title)
+    head = (f'<div class="qa-source-title{" qa-source-cont" if same_article else ""}"><span class="qa-rank">{c.rank}.</span>{title}'
             f'<span class="qa-para">第{c.position + 1}段</span></div>')
     excerpt, folded = _excerpt(c.text, c.highlight)
     if not folded:
@@ -103,10 +107,13 @@ def render_citation(c: Citation) -> str:
 
 
 def _sources(citations: list[Citation]) -> str:
-    shown, more = citations[:SHOWN_SOURCES], citations[SHOWN_SOURCES:]
-    out = "".join(render_citation(c) for c in shown)
+    # Passages of one article come together (qa/sources.py): the title is shown once over them.
+    # The first folded one names its article again: the fold opens away from the title above it.
+    html = [render_citation(c, i not in (0, SHOWN_SOURCES) and citations[i - 1].doc_id == c.doc_id) for i, c in enumerate(citations)]
+    shown, more = html[:SHOWN_SOURCES], html[SHOWN_SOURCES:]
+    out = "".join(shown)
     if more:
-        out += f"<details><summary>更多来源 ({len(more)})</summary>{''.join(render_citation(c) for c in more)}</details>"
+        out += f"<details><summary>更多来源 ({len(more)})</summary>{''.join(more)}</details>"
     return f'<div class="qa-sources">{out}</div>'
 
 

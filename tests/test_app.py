@@ -156,6 +156,16 @@ def test_reply_shows_the_short_answer_first_then_evidence_then_sources(assistant
     assert "置信度" not in reply.split('<details class="qa-details">')[0] and "score" not in reply
 
 
+def test_passages_of_one_article_sit_under_one_title():
+    cites = [Citation(1, "a#1", "甲文", "甲的第二段。", 1.0, (0, 6), 1), Citation(2, "a#1", "甲文", "甲的第一段。", 0.9, None, 0),
+             Citation(3, "b#1", "乙文", "乙的第一段。", 0.8, None, 0)]
+    sources = render_answer(Answer("q", "甲的第二段。", True, cites, None, 0.9)).split('<div class="qa-sources">', 1)[1]
+    heads = [h.split("</div>")[0] for h in sources.split('class="qa-source-title')[1:]]
+    assert "甲文" in heads[0] and "第2段" in heads[0]
+    assert "甲文" not in heads[1] and "同篇" in heads[1] and "第1段" in heads[1]
+    assert "乙文" in heads[2]
+
+
 def test_reply_falls_back_to_the_span_or_the_sentence_when_there_is_no_short_answer():
     cite = Citation(1, "d#1", "标题", "活动于8月3日开幕。", 1.0, (0, 9), 2)
     with_span = render_answer(Answer("q", "活动于8月3日开幕。", True, [cite], (3, 7), 0.9))
