@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .config import FORMAT_VERSION, TOKENIZER, Settings
 from .errors import InputError
+from .evaluate import read_jsonl
 from .text import normalize
 
 log = logging.getLogger(__name__)
@@ -50,18 +51,11 @@ def is_conversations(path: str | Path) -> bool:
 
 def load_conversations(path: str | Path) -> list[Conversation]:
     """The conversations of a JSON-lines file; a bad line is an InputError naming it."""
-    path = Path(path)
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            turns = tuple(Turn(t["question"].strip(), tuple(t["answers"]), t.get("doc", "")) for t in d["turns"])
-            out.append(Conversation(str(d.get("id", n)), turns))
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise InputError(f"{path}:{n}: not a conversation {{'id', 'turns': [{{'question', 'answers', 'doc'}}]}} ({e})") from None
-    return out
+    def conversation(n: int, d: dict) -> Conversation:
+        turns = tuple(Turn(t["question"].strip(), tuple(t["answers"]), t.get("doc", "")) for t in d["turns"])
+        return Conversation(str(d.get("id", n)), turns)
+
+    return read_jsonl(Path(path), conversation, "a conversation {'id', 'turns': [{'question', 'answers', 'doc'}]}")
 
 
 def find_documents(path: Path, names: set[str]) -> list[Path]:

@@ -14,14 +14,12 @@ question is asked end to end. Figures per split and per kind:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import FORMAT_VERSION, TOKENIZER, Settings
-from .errors import InputError
-from .evaluate import contains_gold, exact_match
+from .evaluate import contains_gold, exact_match, read_jsonl
 from .text import normalize
 
 log = logging.getLogger(__name__)
@@ -48,18 +46,12 @@ def is_realistic(path: str | Path) -> bool:
 
 def load_items(path: str | Path) -> list[Item]:
     """The questions of `path/questions.jsonl`; a bad line is an InputError naming it."""
-    qfile = Path(path) / "questions.jsonl"
-    out = []
-    for n, line in enumerate(qfile.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            out.append(Item(str(d["id"]), d["question"].strip(), tuple(d["answers"]), d.get("doc"), d.get("evidence"),
-                            d.get("kind") or "other", d.get("split") or "dev", bool(d.get("paraphrased")), bool(d.get("traditional"))))
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise InputError(f"{qfile}:{n}: not a question {{'id', 'question', 'answers', 'doc', 'evidence', 'kind', 'split'}} ({e})") from None
-    return out
+    def item(n: int, d: dict) -> Item:
+        return Item(str(d["id"]), d["question"].strip(), tuple(d["answers"]), d.get("doc"), d.get("evidence"),
+                    d.get("kind") or "other", d.get("split") or "dev", bool(d.get("paraphrased")), bool(d.get("traditional")))
+
+    return read_jsonl(Path(path) / "questions.jsonl", item,
+                      "a question {'id', 'question', 'answers', 'doc', 'evidence', 'kind', 'split'}")
 
 
 def realistic_index(path: str | Path, settings: Settings, rebuild: bool = False):

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from .text import normalize
 from .types import Document
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,20 @@ class Question:
     text: str
     doc_id: str  # the paragraph that holds the answer
     answers: tuple[str, ...]
+
+
+def read_jsonl(path: Path, make: Callable[[int, dict], T], shape: str) -> list[T]:
+    """`make(line number, record)` for each non-blank line of a JSON-lines file of evaluation data;
+    a line that is not `shape` is one InputError naming the file and line."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(make(n, json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise InputError(f"{path}:{n}: not {shape} ({e})") from None
+    return out
 
 
 def load_squad(path: str | Path) -> tuple[list[Document], list[Question]]:
