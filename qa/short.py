@@ -98,6 +98,19 @@ def _common_prefix(a: str, b: str, cap: int = 4) -> int:
     return n
 
 
+def _inside(items: list, spans: list[tuple[int, int]]):
+    """For each (start, end) of `spans`, the `items` ((start, end, ...), sorted) lying wholly inside it."""
+    k = 0
+    for s, e in spans:
+        while k < len(items) and items[k][0] < s:
+            k += 1
+        inside = []
+        while k < len(items) and items[k][1] <= e:
+            inside.append(items[k])
+            k += 1
+        yield (s, e), inside
+
+
 def candidates(text: str, question: str, core: tuple[int, int] | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Every candidate phrase of `text` as (start, end), with one feature row each (columns: FEATURES).
 
@@ -119,14 +132,7 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
     trimmed_clauses = {(a, _trim_end(norm, a, b)) for a, b in clauses}
 
     spans: set[tuple[int, int]] = set()
-    wi = 0
-    for cs, ce in clauses:  # word runs inside one clause
-        while wi < len(words) and words[wi][0] < cs:
-            wi += 1
-        inside = []
-        while wi < len(words) and words[wi][1] <= ce:
-            inside.append(words[wi])
-            wi += 1
+    for _, inside in _inside(words, clauses):  # word runs inside one clause
         for i, (ws, _, wf) in enumerate(inside):
             if wf == "x":
                 continue
@@ -135,14 +141,7 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
                     break
                 if inside[j][2] != "x":
                     spans.add((ws, inside[j][1]))
-    ci_ = 0
-    for ss, se in sents:  # runs of whole clauses, and the whole sentence
-        while ci_ < len(clauses) and clauses[ci_][0] < ss:
-            ci_ += 1
-        inside_c = []
-        while ci_ < len(clauses) and clauses[ci_][1] <= se:
-            inside_c.append(clauses[ci_])
-            ci_ += 1
+    for (ss, se), inside_c in _inside(clauses, sents):  # runs of whole clauses, and the whole sentence
         for i in range(len(inside_c)):
             for j in range(i, min(i + MAX_CLAUSES, len(inside_c))):
                 spans.add((inside_c[i][0], _trim_end(norm, inside_c[i][0], inside_c[j][1])))
