@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from . import storage
-from .answer import answer_question
+from .answerer import Answerer, make_answerer
 from .calibrate import fit_threshold
 from .chunk import chunk_documents
 from .config import Manifest, Settings
@@ -37,9 +37,13 @@ class Assistant:
     """
 
     def __init__(self, index: str | Path | Index = "index", model: str | None = None, settings: Settings | None = None,
-                 encoder: Encoder | None = None):
-        """Open the index directory `index` (or take an `Index` already open, as `build` does)."""
+                 encoder: Encoder | None = None, answerer: Answerer | None = None):
+        """Open the index directory `index` (or take an `Index` already open, as `build` does).
+
+        `answerer`: who reads the retrieved passages (default: `Settings.answerer`, see qa/answerer.py).
+        """
         self.settings = settings or Settings.from_env()
+        self.answerer = answerer or make_answerer(self.settings.answerer)
         self._index = index if isinstance(index, Index) else Index.open(Path(index), self.settings)
         self.index_dir = self._index.directory
         # The manifest is checked before a model is loaded: a mismatch fails fast.
@@ -155,19 +159,19 @@ class Assistant:
         store, settings = index.store, self._answering(index)
         qvec = background(self.embed_query, query.understood)  # embedded while the keyword indexes are scored
         if turn is None or not turn.followup:
-            return answer_question(query, retrieve(store, query, qvec, k, settings), store, qvec.result(), settings)
+            return self.answerer.answer(query, retrieve(store, query, qvec, k, settings), store, qvec.result(), settings)
         # A follow-up prefers the previous answer's article among a wider pool of candidates.
         hits = turn.rerank(retrieve(store, query, qvec, max(k, FOLLOWUP_POOL), settings))[:k]
-        answer = answer_question(query, hits, store, qvec.result(), settings)
+        answer = self.answerer.answer(query, hits, store, qvec.result(), settings)
         others = turn.without_repeat(answer, hits)  # 还有呢？ wants something else than the last answer
         if others:
-            answer = answer_question(query, others, store, qvec.result(), settings)
+            answer = self.answerer.answer(query, others, store, qvec.result(), settings)
         if answer.found or turn.avoid:
             return answer
         # The carried words can dilute a question the same article answers as asked (能货到付款吗？).
         plain = self.analyse(query.text)
         pvec = background(self.embed_query, plain.text)
-        alone = answer_question(plain, turn.rerank(retrieve(store, plain, pvec, max(k, FOLLOWUP_POOL), settings))[:k],
+        alone = self.answerer.answer(plain, turn.rerank(retrieve(store, plain, pvec, max(k, FOLLOWUP_POOL), settings))[:k],
                                 store, pvec.result(), settings)
         return alone if alone.found and turn.keeps_to_article(alone) else answer
 

@@ -42,6 +42,9 @@ class Settings:
     qdrant_shards: int = 1  # at creation, on a server or cluster
     qdrant_replicas: int = 1
     top_k: int = 5
+    # Who reads the retrieved passages and answers (qa/answerer.py `ANSWERERS`): "extractive" picks the
+    # evidence window and its short answer from the passages themselves.
+    answerer: str = "extractive"
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100
     # Fusion weights of the per-query min-max normalised scores: word BM25, char BM25,
