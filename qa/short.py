@@ -1,288 +1,25 @@
 """The short answer: the exact phrase inside the evidence that answers the question.
 
-Candidates are every phrase a reader could point at: runs of jieba words inside a clause, runs of
-whole clauses of one sentence, dates and quantities (regexes, since jieba splits them), names,
-places and organisations (jieba part-of-speech tags) and quoted titles. Each is described by a few
-dozen numbers (`features`), and a small gradient-boosted tree ensemble (`ranker.py`, trained by
-`scripts/train_short_answer.py` on half of the CMRC 2018 trial set) scores them; the best wins.
-
-The features a person would use:
-- wh-slot alignment: the question mirrors the statement with the question word in the answer's
-  slot (由[谁]担任 -> 由周建华担任), so the characters around the question word should sit around it;
-- distance to the question's words in the evidence, and whether the phrase only repeats the question;
-- the asked type (a date for 何时, a quantity with a unit for 多少, a name for 谁, a reason for 为什么);
-- part of speech at the phrase's edges, whole clauses, cause markers (因为/由于/为了, 所以);
-- a dateline (本报普洱11月16日电) and a byline are never the answer to "when".
+`candidates.py` lists the phrases a reader could point at and describes each by a few dozen numbers;
+a gradient-boosted tree ensemble (`ranker.py`, trained by `scripts/train_short_answer.py`) scores them.
+Hard constraints a person would apply come on top: a factoid asks for a phrase of its type (a date for
+何时, a whole organisation name for 哪个部门) in the form its words ask (补贴多少 -> an amount of money,
+比例 -> a share, 电话 -> a phone number), and a why-question for the clause that gives the cause.
 """
 from __future__ import annotations
 
-import functools
-import re
 import numpy as np
 
-from .spans import NUMBER, ORG, PERSON, PLACE, TIME, candidate_spans, fits, question_type, tagged
-from .text import clause_spans, normalize, sentence_spans
+from .candidates import FEATURES, WHY, candidates, question_kind
+from .phrases import PHONE, asked_form
+from .spans import NUMBER, ORG, PLACE, TIME, fits, question_type, range_end
 
-WHY, HOW, WHAT, WHICH, YESNO = "why", "how", "what", "which", "yesno"
-# Question kinds as the ranker sees them (a feature); typed ones come from spans.question_type.
-KINDS = (None, TIME, NUMBER, PERSON, PLACE, ORG, WHY, HOW, WHAT, WHICH, YESNO)
-_WHY = re.compile(r"为什么|为何|什么原因|何故|原因是什么|原因是|为啥|怎么会")
-_HOW = re.compile(r"如何|怎样|怎么|什么方式|什么方法|通过什么|用什么办法")
-_WHICH = re.compile(r"哪")
-_WHAT = re.compile(r"什么|啥")
-_YESNO = re.compile(r"是否|吗[？?]?$|有没有|是不是|能不能|可不可以")
-
-# The question word itself: where the answer's slot is in the question.
-_WH = re.compile(
-    r"什么时候|什么时间|什么地方|什么原因|什么样|为什么|为何|怎么样|怎么|怎样|如何|多少|多久|多长|多大|多高|多远|多重|多深|"
-    r"哪一年|哪一天|哪一位|哪一个|哪些|哪个|哪位|哪家|哪种|哪年|哪天|哪里|哪儿|哪|何时|何地|何处|何人|谁|几|什么|啥"
-)
-_CAUSE_START = ("因为", "由于", "为了", "因", "鉴于", "以便", "为")
-_CAUSE_BEFORE = ("所以", "因此", "因而", "于是", "从而", "是因为", "原因是", "是为了", "目的是")
-_COPULA = set("是为叫称即指")
-_UNIT_END = set("人名位元个项次家所座台辆架艘件条本部首场届支队套张米里吨克斤升度%％倍天日周月年岁层种只头户篇字时分秒")
-_DATELINE = re.compile(r"(?:本报|新华社|中新社|记者)[^，,。]{0,12}?\d{1,2}月\d{1,2}日电|[(（]记者[^)）]{1,20}[)）]|本报讯")
-_TITLE = re.compile(r"《[^《》]{1,40}》|「[^「」]{1,40}」|“[^“”]{1,40}”|\"[^\"]{1,40}\"")
-_PUNCT_EDGE = "，,、：:；;。！？!?…·—-～~ \n\t"
-_POS = {"n": 1, "nr": 2, "ns": 3, "nt": 4, "nz": 5, "v": 6, "vn": 7, "a": 8, "m": 9, "q": 10, "t": 11, "d": 12,
-        "p": 13, "c": 14, "u": 15, "uj": 15, "ul": 15, "uz": 15, "f": 16, "r": 17, "eng": 18, "x": 19, "i": 20, "l": 20, "s": 21}
-MAX_WORDS = 6  # a word run longer than this is a clause, not a phrase
-MAX_RUN_CHARS = 16
-MAX_CLAUSES = 3
-
-FEATURES = (
-    "kind", "chars", "words", "q_char_share", "q_bigram_share", "in_question", "whole_clause", "clauses",
-    "whole_sentence", "clause_start", "clause_end", "left_anchor", "right_anchor", "near_anchor", "left_align",
-    "right_align", "typed_exact", "typed_inside", "time_exact", "number_exact", "name_exact", "place_exact",
-    "org_exact", "pos_first", "pos_last", "has_digit", "unit_end", "cause_start", "cause_before", "title",
-    "dateline", "rel_pos", "in_core", "clause_cover", "copula_before", "single_chars", "sentence_cover",
-    "typed_spec",
-)
-
-
-def question_kind(question: str) -> str | None:
-    """The answer type a question asks for: a `spans` type, why / how / which / what / yes-no, or None."""
-    typed = question_type(question)
-    if typed:
-        return typed
-    q = normalize(question)
-    for kind, pattern in ((WHY, _WHY), (YESNO, _YESNO), (HOW, _HOW), (WHICH, _WHICH), (WHAT, _WHAT)):
-        if pattern.search(q):
-            return kind
-    return None
-
-
-@functools.lru_cache(maxsize=512)
-def _question_parts(question: str) -> tuple[str, str, str, frozenset[str], frozenset[str]]:
-    """(normalised question, text left of the question word, text right of it, its characters, its bigrams)."""
-    q = normalize(question).strip().rstrip("？?。.！! ")
-    m = _WH.search(q)
-    left, right = (q[: m.start()], q[m.end():]) if m else (q, "")
-    body = _WH.sub(" ", q)
-    chars = frozenset(c for c in body if not c.isspace() and c not in _PUNCT_EDGE and c not in "的了是在有")
-    bigrams = frozenset(body[i:i + 2] for i in range(len(body) - 1) if not any(c in _PUNCT_EDGE for c in body[i:i + 2]))
-    return q, left, right, chars, bigrams
-
-
-def _common_suffix(a: str, b: str, cap: int = 4) -> int:
-    n = 0
-    while n < min(len(a), len(b), cap) and a[-1 - n] == b[-1 - n]:
-        n += 1
-    return n
-
-
-def _common_prefix(a: str, b: str, cap: int = 4) -> int:
-    n = 0
-    while n < min(len(a), len(b), cap) and a[n] == b[n]:
-        n += 1
-    return n
-
-
-def _inside(items: list, spans: list[tuple[int, int]]):
-    """For each (start, end) of `spans`, the `items` ((start, end, ...), sorted) lying wholly inside it."""
-    k = 0
-    for s, e in spans:
-        while k < len(items) and items[k][0] < s:
-            k += 1
-        inside = []
-        while k < len(items) and items[k][1] <= e:
-            inside.append(items[k])
-            k += 1
-        yield (s, e), inside
-
-
-def candidates(text: str, question: str, core: tuple[int, int] | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """Every candidate phrase of `text` as (start, end), with one feature row each (columns: FEATURES).
-
-    Features are computed from per-character prefix sums, so the cost is a few array operations
-    however many candidates there are (about 150 for an 85-character window).
-    """
-    norm = normalize(text)
-    n = len(norm)
-    kind = question_kind(question)
-    q, q_left, q_right, q_chars, q_bigrams = _question_parts(question)
-    words = [(s, e, f) for s, e, f in tagged(text) if e > s]
-    sents = sentence_spans(text)
-    clauses = clause_spans(text)
-
-    spec = {k: {(s, e): v for s, e, v in candidate_spans(text, k)} for k in (TIME, NUMBER)}
-    typed = {k: set(v) for k, v in spec.items()}
-    titles = {(m.start(), m.end()) for m in _TITLE.finditer(norm)}
-    titles |= {(s + 1, e - 1) for s, e in titles if e - s > 2}
-    trimmed_clauses = {(a, _trim_end(norm, a, b)) for a, b in clauses}
-
-    spans: set[tuple[int, int]] = set()
-    for _, inside in _inside(words, clauses):  # word runs inside one clause
-        for i, (ws, _, wf) in enumerate(inside):
-            if wf == "x":
-                continue
-            for j in range(i, min(i + MAX_WORDS, len(inside))):
-                if inside[j][1] - ws > MAX_RUN_CHARS:
-                    break
-                if inside[j][2] != "x":
-                    spans.add((ws, inside[j][1]))
-    for (ss, se), inside_c in _inside(clauses, sents):  # runs of whole clauses, and the whole sentence
-        for i in range(len(inside_c)):
-            for j in range(i, min(i + MAX_CLAUSES, len(inside_c))):
-                spans.add((inside_c[i][0], _trim_end(norm, inside_c[i][0], inside_c[j][1])))
-        spans.add((ss, se))
-    for k in typed.values():
-        spans |= k
-    spans |= titles
-    out = sorted((s, e) for s, e in spans if e > s and norm[s] not in _PUNCT_EDGE and norm[e - 1] not in "，,、：:；; ")
-    if not out:
-        return [], np.zeros((0, len(FEATURES)), np.float32)
-
-    S = np.array([s for s, _ in out], np.int64)
-    E = np.array([e for _, e in out], np.int64)
-    L = E - S
-
-    def prefix(flags) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(np.asarray(flags, np.int32))])
-
-    def span_sum(cum: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (cum[b] - cum[a]).astype(np.float32)
-
-    qc = prefix([c in q_chars for c in norm])
-    qb = prefix([norm[i:i + 2] in q_bigrams for i in range(n)])
-    digits = prefix([c.isdigit() for c in norm])
-    anchor_pos = [i for i in range(n - 1) if norm[i:i + 2] in q_bigrams]
-    covered = np.zeros(n, bool)
-    for i in anchor_pos:
-        covered[i:i + 2] = True
-    cov = prefix(covered)
-    a_starts = np.array(anchor_pos, np.int64)
-    a_ends = a_starts + 2
-    li = np.searchsorted(a_ends, S, "right") - 1
-    left = np.where(li >= 0, S - a_ends[np.maximum(li, 0)] if len(a_ends) else 200, 200)
-    ri = np.searchsorted(a_starts, E, "left")
-    right = np.where(ri < len(a_starts), (a_starts[np.minimum(ri, len(a_starts) - 1)] if len(a_starts) else 0) - E, 200)
-    left, right = np.minimum(left, 200), np.minimum(right, 200)
-
-    ws = np.array([w[0] for w in words], np.int64)
-    we = np.array([w[1] for w in words], np.int64)
-    n_words = np.maximum(np.searchsorted(we, E, "right") - np.searchsorted(ws, S, "left"), 1)
-    single = prefix(np.isin(np.arange(n), ws[(we - ws) == 1]))
-    pos_start = np.zeros(n + 1, np.float32)
-    pos_end = np.zeros(n + 1, np.float32)
-    for a, b, f in words:
-        pos_start[a] = _POS.get(f, 0)
-        pos_end[b] = _POS.get(f, 0)
-
-    c_start = np.array([a for a, _ in clauses], np.int64)
-    c_end = np.array([b for _, b in clauses], np.int64)
-    ci = np.maximum(np.searchsorted(c_start, S, "right") - 1, 0)
-    c_cover = (cov[c_end] - cov[c_start])[ci]
-    n_clauses = np.searchsorted(c_end, E + 1, "right") - np.searchsorted(c_start, S, "left")
-    is_c_start = np.isin(S, c_start)
-    after = np.array([norm[e:e + 1] in ("，", ",", "。", "、", "；", "：", "") for e in E.tolist()])
-    is_c_end = np.isin(E, c_end) | after
-    s_start = np.array([a for a, _ in sents], np.int64)
-    s_end = np.array([b for _, b in sents], np.int64)
-    si = np.maximum(np.searchsorted(s_start, S, "right") - 1, 0)
-    s_cover = (cov[s_end] - cov[s_start])[si]
-    whole_sent = (S == s_start[si]) & (E >= s_end[si] - 1)
-    n_anchor = max(int(cov[-1]), 1)
-
-    dateline = np.zeros(n, bool)
-    for m in _DATELINE.finditer(norm):
-        dateline[m.start():m.end()] = True
-    dl = prefix(dateline)
-    starts, ends = sorted(set(S.tolist())), sorted(set(E.tolist()))
-
-    def at(positions, fn) -> np.ndarray:
-        out_ = np.zeros(n + 1, np.float32)
-        for i in positions:
-            out_[i] = fn(i)
-        return out_
-
-    cause_start = at(starts, lambda i: norm.startswith(_CAUSE_START, i))
-    cause_before = at(starts, lambda i: norm[max(0, i - 4):i].endswith(_CAUSE_BEFORE))
-    copula = at(starts, lambda i: i > 0 and norm[i - 1] in _COPULA)
-    unit_end = at(ends, lambda i: norm[i - 1] in _UNIT_END)
-    l_align = at(starts, lambda i: _common_suffix(q_left, norm[max(0, i - 4):i]))
-    r_align = at(ends, lambda i: _common_prefix(q_right, norm[i:i + 4]))
-
-    named = {k: {(a, b) for a, b, f in words if f == flag} for k, flag in ((PERSON, "nr"), (PLACE, "ns"), (ORG, "nt"))}
-    exact_typed = np.array([sp in (typed.get(kind) or named.get(kind) or ()) for sp in out], np.float32)
-    inside_typed = np.zeros(len(out), np.float32)
-    if kind in typed:
-        for a, b in typed[kind]:
-            inside_typed[(S <= a) & (E >= b)] = 1.0
-    core_s, core_e = core or (0, n)
-    x = np.zeros((len(out), len(FEATURES)), np.float32)
-    cols = dict(
-        kind=KINDS.index(kind) if kind in KINDS else 0,
-        chars=L,
-        words=n_words,
-        q_char_share=span_sum(qc, S, E) / L,
-        q_bigram_share=span_sum(qb, S, np.maximum(E - 1, S)) / np.maximum(L - 1, 1),
-        in_question=[norm[a:b] in q for a, b in out],
-        whole_clause=[sp in trimmed_clauses for sp in out],
-        clauses=n_clauses,
-        whole_sentence=whole_sent,
-        clause_start=is_c_start,
-        clause_end=is_c_end,
-        left_anchor=left,
-        right_anchor=right,
-        near_anchor=np.minimum(left, right),
-        left_align=l_align[S],
-        right_align=r_align[E],
-        typed_exact=exact_typed,
-        typed_inside=inside_typed,
-        time_exact=[sp in typed[TIME] for sp in out],
-        number_exact=[sp in typed[NUMBER] for sp in out],
-        name_exact=[sp in named[PERSON] for sp in out],
-        place_exact=[sp in named[PLACE] for sp in out],
-        org_exact=[sp in named[ORG] for sp in out],
-        pos_first=pos_start[S],
-        pos_last=pos_end[E],
-        has_digit=span_sum(digits, S, E) > 0,
-        unit_end=unit_end[E],
-        cause_start=cause_start[S],
-        cause_before=cause_before[S],
-        title=[sp in titles for sp in out],
-        dateline=span_sum(dl, S, E) == L,
-        rel_pos=S / max(n, 1),
-        in_core=(S >= core_s) & (E <= core_e),
-        clause_cover=(c_cover - span_sum(cov, S, E)) / n_anchor,
-        copula_before=copula[S],
-        single_chars=(n_words > 1) & (span_sum(single, S, E) == n_words),
-        sentence_cover=(s_cover - span_sum(cov, S, E)) / n_anchor,
-        typed_spec=[spec[kind].get(sp, 0.0) if kind in spec else 0.0 for sp in out],
-    )
-    for i, name in enumerate(FEATURES):
-        x[:, i] = cols[name]
-    return out, x
-
-
-def _trim_end(norm: str, s: int, e: int) -> int:
-    while e > s and norm[e - 1] in _PUNCT_EDGE:
-        e -= 1
-    return e
-
+__all__ = ["FEATURES", "candidates", "question_kind", "short_span"]
 
 MODEL = "short_answer"
+# Question kinds whose answer can be asked in a form (money, a share, a phone number, a clock time); a why- or
+# how-question that mentions 补贴 still asks for a reason or a way, not an amount.
+_FORMED = (None, NUMBER, TIME, "what", "which")
 SPECIFIC = 2.0  # log-odds per unit of a typed phrase's specificity (qa.spans)
 
 
@@ -303,6 +40,17 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
     if kind == TIME:  # a dateline (本报普洱11月16日电) says when it was filed, not when it happened
         typed &= x[:, col["dateline"]] == 0
     typed &= np.array([fits(text[s:e], kind, question) for s, e in spans])
+    form = asked_form(question) if question_kind(question) in _FORMED else None
+    if form:
+        # 补贴多少 asks for money, 比例 for a share, 电话 for a phone number: a phrase of that form wins when
+        # the evidence has one (a date must not answer 每台多补多少).
+        shaped = x[:, col["phone"]] if form == PHONE else x[:, col["number_exact"]] + x[:, col["time_exact"]]
+        formed = (shaped > 0) & (x[:, col["form_fit"]] > 0) & (x[:, col["in_question"]] == 0)
+        if formed.any():
+            typed = formed
+    unit = x[:, col["unit_match"]] > 0
+    if kind == NUMBER and (typed & unit).any():  # 占地多少亩 asks for 126亩, not 65%
+        typed &= unit
     if typed.any():
         # Among them the more specific wins (a full date over a bare year, a stated start over 近日):
         # the ranker saw too few typed questions to learn that.
@@ -313,4 +61,18 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
         if cause.any():
             scores = np.where(cause, scores, -np.inf)
     best = int(np.argmax(scores))
-    return spans[best], float(raw[best])
+    span = spans[best]
+    if kind == TIME:
+        span = range_end(text, span, question)
+    elif kind in (ORG, PLACE) and typed[best]:
+        span = _widest(spans, x, typed, span)
+    return span, float(raw[best])
+
+
+def _widest(spans: list[tuple[int, int]], x: np.ndarray, typed: np.ndarray, span: tuple[int, int]) -> tuple[int, int]:
+    """The longest noun phrase of the asked type holding `span`: an organisation or a place is named in
+    full (区住房和城乡建设局, not 住房和城乡建设局), however the ranker weighed the shorter forms."""
+    col = FEATURES.index("noun_phrase")
+    s, e = span
+    wider = [(b - a, (a, b)) for i, (a, b) in enumerate(spans) if typed[i] and x[i, col] > 0 and a <= s and e <= b]
+    return max(wider, default=(0, span))[1]

@@ -30,19 +30,37 @@ _CN = "零〇一二两三四五六七八九十百千万亿"
 _NUM = rf"(?:\d+(?:[.,．]\d+)*|[{_CN}]+|半)"
 _ERA = r"(?:公元前?|前)?"
 # Dates and time expressions, from most to least specific; ranges (自...起至...) are joined afterwards.
+_DAYPART = r"(?:次日|当日|当天|每天|每日|上午|下午|晚上|早上|中午|凌晨|傍晚|夜间)"
 _DATE = re.compile(
-    rf"{_ERA}{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?(?:[初底末中]|代|前后|以来|以后|之后|之前|左右)?"
-    rf"|{_NUM}月{_NUM}[日号]?|{_NUM}[日号](?=[，,。、起至到])"
+    # Relative to an event: 满一年后, 3个工作日内.
+    rf"(?:满|届满){_NUM}个?(?:年|月|天|周|小时|工作日)(?:后|以后|之后)?|{_NUM}个?(?:工作日|小时|天|周|个月)(?:内|以内|之内)"
+    rf"|{_ERA}{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?(?:[初底末中]|代|前后|以来|以后|之后|之前|左右)?"
+    # 2月5日（正月初八）, 1月26日（星期日）: the day's name belongs to the date.
+    rf"|{_NUM}月{_NUM}[日号](?:[（(](?:星期|周|农历|正月|腊月|初)[^）)]{{1,6}}[）)])?|{_NUM}月份|{_NUM}月[初底末中](?:前|后)?|{_NUM}月{_NUM}?"
+    rf"|{_NUM}[日号](?=[，,。、起至到])"
     rf"|{_ERA}{_NUM}世纪(?:{_NUM}年代)?(?:[初末中]|上半叶|下半叶)?"
+    # Clock times: 上午10:00, 每日8:30, 下午3点半.
+    rf"|{_DAYPART}?\d{{1,2}}[:：]\d{{2}}|{_DAYPART}{_NUM}[点时](?:半|{_NUM}分)?"
+    r"|(?:正月|腊月)(?:初|十|廿|二十)?[一二三四五六七八九十]{1,2}|除夕"
     r"|即日起?|近日|日前|目前|当前|今年|去年|明年|前年|本月|上月|下月|今天|昨天|明天|当天|次日|同年|当年|此前|随后"
     r"|[春夏秋冬][季天]|(?:元旦|春节|国庆|中秋|端午|清明)(?:期间|前后|假期)?"
     r"|[\u4e00-\u9fff]{1,2}(?:朝|代)(?=[，,。时期间末初年])|[\u4e00-\u9fff]{2}年间"
 )
 _RANGE_GLUE = re.compile(r"^\s*(?:起)?\s*(?:至|到|—|–|-|~|～)\s*$")
 # Quantities: a number, an optional magnitude and a unit or counter word.
-_UNIT = (r"(?:人次|万人|人|名|位|元|美元|港元|欧元|英镑|日元|块|亿元|万元|个|项|次|家|所|座|台|辆|架|艘|件|条|本|部|首|场|届|支|队|套|张"
-         r"|米|公里|千米|厘米|毫米|英尺|英寸|平方公里|平方米|公顷|亩|吨|千克|公斤|克|斤|升|毫升|度|℃|%|％|倍|分钟|小时|秒|天|日|周|个月|月|年|岁|代|层|集|章|卷|期|种|只|头|匹|株|级|页|分|票|枚|颗|岁|户|篇|字|码|马力|瓦|伏|赫兹|km|kg|m|cm|mm)")
-_QUANTITY = re.compile(rf"(?:约|近|超过|逾|共|达|第)?{_NUM}(?:多|余|几)?(?:[万亿千百]|万亿)?(?:多|余)?{_UNIT}?(?:多|余|左右|以上)?")
+# Units and counter words, longest first (12个月 is one quantity, not 12个 and a stray 月).
+_UNITS = ("人次 万人 人 名 位 元 美元 港元 欧元 英镑 日元 块 亿元 万元 个 项 次 家 所 座 台 辆 架 艘 件 条 本 部 首 场 届 支 队 套 张 "
+          "米 公里 千米 厘米 毫米 英尺 英寸 平方公里 平方米 公顷 亩 吨 千克 公斤 克 斤 升 毫升 度 摄氏度 ℃ % ％ 倍 分钟 小时 秒 天 日 周 "
+          "个月 月 年 岁 代 层 集 章 卷 期 种 只 头 匹 株 级 页 分 票 枚 颗 户 篇 字 码 马力 瓦 伏 赫兹 分贝 欧姆 转 圈 款 股 积分 "
+          "栋 幢 单元 间 份 批 例 起 宗 处 门 班 桶 瓶 袋 箱 包 盒 罐 斤 两 个工作日 工作日 个小时 个百分点 百分点 周岁 km kg m cm mm").split()
+_UNIT = "(?:" + "|".join(sorted(set(map(re.escape, _UNITS)), key=len, reverse=True)) + ")"
+_QUANT_CORE = rf"{_NUM}(?:多|余|几)?(?:[万亿千百]|万亿)?(?:多|余)?{_UNIT}?"
+# A quantity with what qualifies it: 约/每/不大于 before, 以上/以内/左右 after, and a range 30至35公斤 as one.
+_QUANTITY = re.compile(
+    rf"[{_CN}]+分之[{_CN}]+(?:以上|以下|左右)?"
+    rf"|(?:约|近|超过|逾|共|达|第|每|不大于|不小于|不超过|不少于|不低于|不高于|至少|最多|最少|仅|高达|累计)?{_QUANT_CORE}"
+    rf"(?:(?:至|到|—|–|~|～|-){_QUANT_CORE})?(?:多|余|左右|以上|以下|以内|之内|内|及以上|及以下|上下|整)?"
+)
 _ORG_SUFFIX = re.compile(
     r"(?:公司|集团|大学|学院|学校|中学|研究院|研究所|委员会|工会|协会|学会|联合会|基金会|银行|医院|政府|法院|部|局|厅|署|办公室|中心|俱乐部|乐团|电视台|报社|出版社|组织|队)$"
 )
@@ -51,7 +69,8 @@ _NOT_IN_NAME = set("的了是在和与及或被把将也都就而之其于对从
 # The commonest surnames (over 85% of people) and titles that come right before a name.
 _SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 _TITLES = ("记者", "经理", "主任", "局长", "书记", "董事长", "主席", "部长", "处长", "科长", "厂长", "院长", "校长",
-           "市长", "县长", "区长", "镇长", "村长", "会长", "秘书长", "总监", "教授", "委员", "主持人", "通讯员", "联系人")
+           "市长", "县长", "区长", "镇长", "村长", "会长", "秘书长", "总监", "教授", "委员", "主持人", "通讯员", "联系人",
+           "秘书", "总监", "会计", "干事", "专员", "助理", "组长", "班长", "队长", "站长", "所长", "行长", "律师", "医生", "老师", "工程师")
 # Types found by regex are cheap enough to test every sentence for; tagged ones only the chosen answer.
 REGEX_KINDS = (TIME, NUMBER)
 _POS_OF = {PERSON: ("nr",), PLACE: ("ns",), ORG: ("nt",)}
@@ -78,7 +97,14 @@ def _posseg():
 def tagged(text: str) -> list[tuple[int, int, str]]:
     """(start, end, flag) of each jieba.posseg word of `text`.
 
-    Without jieba's HMM, which costs ~15 ms per sentence; unknown names then
+    Cached: the short answer's candidates, noun phrases and typed names all read the same window's tags.
+    """
+    return list(_tagged(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _tagged(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The tags, without jieba's HMM, which costs ~15 ms per sentence; unknown names then
     come out as a surname (nr) and single characters, joined back here.
     """
     out: list[tuple[int, int, str]] = []
@@ -101,15 +127,15 @@ def tagged(text: str) -> list[tuple[int, int, str]]:
             out[-2:] = [(out[-2][0], e, "nr")]
         else:
             out.append((s, e, "nr" if w.flag in ("nr", "nrt", "nrfg") else w.flag))
-    return out
+    return tuple(out)
 
 
 def _time_spans(norm: str) -> list[tuple[int, int, float]]:
     spans = []
     for m in _DATE.finditer(norm):
         s, e, g = m.start(), m.end(), m.group()
-        if re.fullmatch(rf"{_NUM}", g):
-            continue
+        if re.fullmatch(rf"{_NUM}|[千百万亿]年.*|{_NUM}月", g):
+            continue  # 千年茶源 is not a year; a bare 6月 only counts after a year (kept by the first pattern)
         # Specificity: a full date or a stated start says more than a bare year or "recently".
         spec = 1.0 + ("年" in g and "月" in g) * 0.5 + bool(re.search(r"[日号]$", g)) * 0.5
         spec += 0.8 if g.startswith("即日") else 0.0
@@ -125,6 +151,26 @@ def _time_spans(norm: str) -> list[tuple[int, int, float]]:
         else:
             joined.append((s, e, spec))
     return [(s - 1 if s and norm[s - 1] in "自从" else s, e, spec) for s, e, spec in joined]
+
+
+_ASKS_START = re.compile(r"开始|起始|从哪|从什么时候|何时起|哪天起|什么时候起")
+_ASKS_END = re.compile(r"截止|截至|结束|到期|为止|闭幕|有效期|到什么时候|至什么时候|到哪天|到几号|最晚")
+
+
+def range_end(text: str, span: tuple[int, int], question: str) -> tuple[int, int]:
+    """The start or the end of a time range (自2024年12月20日起至2025年1月26日) when the question asks for
+    one of them (从哪天开始, 哪天截止); else `span` itself."""
+    q = normalize(question)
+    start, end = bool(_ASKS_START.search(q)), bool(_ASKS_END.search(q))
+    if start == end:
+        return span
+    s, e = span
+    norm = normalize(text)
+    parts = [m for m in _DATE.finditer(norm, s, e) if not re.fullmatch(rf"{_NUM}", m.group())]
+    if len(parts) < 2 or not _RANGE_GLUE.match(norm[parts[0].end():parts[1].start()]):
+        return span
+    m = parts[0] if start else parts[-1]
+    return m.start(), m.end()
 
 
 def _number_spans(norm: str) -> list[tuple[int, int, float]]:
