@@ -38,6 +38,10 @@ def asked_form(question: str) -> str | None:
     q = normalize(question)
     for form, pattern in _FORM_RES:
         if pattern.search(q):
+            unit = asked_unit(q)
+            # 占地多少亩 names its unit: an area, not a share; 补贴多少天 a duration, not money.
+            if unit and form in (PERCENT, MONEY) and not _FITS[form].search(unit):
+                return None
             return form
     return None
 
@@ -52,6 +56,16 @@ def asked_unit(question: str) -> str:
     m = _COUNTED.search(normalize(question))
     after = m.group(1) if m else ""
     return next((after[:n] for n in range(len(after), 0, -1) if after[:n] in _UNITS), "")
+
+
+_WHICH_NOUN = re.compile(r"(?:哪一?[个家所座位种类]?|什么)([^\s，,。？?！!]{1,3})")
+
+
+def asked_heads(question: str) -> tuple[str, ...]:
+    """The noun a which-question names, longest first (哪个县 -> 县, 哪家公司 -> 公司, 公, ...)."""
+    m = _WHICH_NOUN.search(normalize(question))
+    noun = m.group(1) if m else ""
+    return tuple(noun[:n] for n in range(len(noun), 0, -1))
 
 
 def has_form(phrase: str, form: str | None) -> bool:
@@ -75,6 +89,10 @@ LOCATIVE = ("在", "于", "向", "到", "赴", "位于", "来自", "设在", "�
 AGENT = ("由", "交由", "被", "请", "委托")
 
 
+def _named(phrase: str) -> bool:
+    return bool(_ORG_HEAD.search(phrase) or _PLACE_HEAD.search(phrase))
+
+
 @functools.lru_cache(maxsize=256)
 def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of every maximal noun phrase of `text` and of each of its tails (heads come last in
@@ -85,6 +103,7 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
     words = tagged(text)
     runs: list[list[tuple[int, int]]] = []
     cur: list[tuple[int, int]] = []
+    verbs: set[tuple[int, int]] = set()
     for i, (s, e, f) in enumerate(words):
         w = norm[s:e]
         nxt = words[i + 1] if i + 1 < len(words) else None
@@ -94,7 +113,19 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
             norm[nxt[0]:nxt[1]] in ("号", "号楼", "室", "栋", "单元") or nxt[2] in ("n", "nz") and cur)
         ordinal = cur and f == "m" and not w[:1].isdigit() and nxt is not None and nxt[2] in _NOMINAL + ("m",)
         joint = cur and (w in _JOIN) and nxt is not None and nxt[2] in _NOMINAL
-        if nominal or number or ordinal or joint:
+        # Inside an unknown name jieba tags pieces as verbs (云南 建/v 投 设计院, 茶机 制造/v 有限公司,
+        # 思茅区 振兴/v 大道): kept when a name or a lone character comes before and a noun after;
+        # a phrase holding one must end in an organisation or a place word (below).
+        prev = words[i - 1] if i else None
+        after = words[i + 2] if i + 2 < len(words) else None
+        noun_next = nxt is not None and (nxt[2] in _NOMINAL or (  # 就业 促进 科: two verbs before the noun
+            nxt[2] in ("v", "vn") and nxt[1] - nxt[0] <= 2 and after is not None and after[2] in _NOMINAL))
+        soft = bool(cur) and len(w) <= 2 and f in ("v", "a", "k") and noun_next and (
+            prev[2] in ("ns", "nz", "nr", "j") or prev[1] - prev[0] == 1 or norm[prev[1] - 1] in _HEAD_CHARS
+            or (prev[0], prev[1]) in verbs)
+        if soft:
+            verbs.add((s, e))
+        if nominal or number or ordinal or joint or soft:
             cur.append((s, e))
         else:
             if cur:
@@ -114,7 +145,9 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
         for i in range(len(run)):
             if norm[run[i][0]:run[i][1]] in _JOIN:
                 continue
-            out.update((run[i][0], run[j][1]) for j in ends if j >= i)
+            for j in ends:
+                if j >= i and (not verbs.intersection(run[i:j + 1]) or _named(norm[run[i][0]:run[j][1]])):
+                    out.add((run[i][0], run[j][1]))
     return tuple(sorted((s, e) for s, e in out if e - s >= 2))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .candidates import FEATURES, WHY, candidates, question_kind
-from .phrases import PHONE, asked_form
+from .phrases import PHONE, asked_form, asked_heads
 from .spans import NUMBER, ORG, PLACE, TIME, fits, question_type, range_end
 
 __all__ = ["FEATURES", "candidates", "question_kind", "short_span"]
@@ -65,14 +65,18 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
     if kind == TIME:
         span = range_end(text, span, question)
     elif kind in (ORG, PLACE) and typed[best]:
-        span = _widest(spans, x, typed, span)
+        span = _widest(text, spans, x, typed, span, asked_heads(question))
     return span, float(raw[best])
 
 
-def _widest(spans: list[tuple[int, int]], x: np.ndarray, typed: np.ndarray, span: tuple[int, int]) -> tuple[int, int]:
+def _widest(text: str, spans: list[tuple[int, int]], x: np.ndarray, typed: np.ndarray, span: tuple[int, int],
+            heads: tuple[str, ...]) -> tuple[int, int]:
     """The longest noun phrase of the asked type holding `span`: an organisation or a place is named in
-    full (区住房和城乡建设局, not 住房和城乡建设局), however the ranker weighed the shorter forms."""
+    full (区住房和城乡建设局, not 住房和城乡建设局), however the ranker weighed the shorter forms. It grows
+    to the left (Chinese modifiers come first) and to the right only up to the noun the question names
+    (哪个县: 景谷 -> 景谷县, not 景谷县新厂区项目)."""
     col = FEATURES.index("noun_phrase")
     s, e = span
-    wider = [(b - a, (a, b)) for i, (a, b) in enumerate(spans) if typed[i] and x[i, col] > 0 and a <= s and e <= b]
+    wider = [(b - a, (a, b)) for i, (a, b) in enumerate(spans) if typed[i] and x[i, col] > 0 and a <= s and e <= b
+             and (b == e or any(text[a:b].endswith(h) for h in heads))]
     return max(wider, default=(0, span))[1]

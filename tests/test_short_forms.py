@@ -1,0 +1,79 @@
+"""The short answer in the form the question asks for, and named in full."""
+from __future__ import annotations
+
+import pytest
+
+from qa.phrases import CLOCK, MONEY, PERCENT, PHONE, asked_form, asked_unit
+from qa.short import short_span
+from qa.spans import NUMBER, TIME, candidate_spans
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    # money, not the date in the same sentence
+    ("2010年底以前建成的楼房每台另外多补多少？", "其中，2010年12月31日前建成的楼房，每台电梯另增加补贴3万元。", "3万元"),
+    # a share, not the count of payments
+    ("验收后先拨付多少比例的资金？", "补贴分三次拨付：设备验收合格后，拨付补贴资金的60%；", "60%"),
+    # a phone number, not the clause around it
+    ("职工遇到困难可以打哪个电话？", "市总工会开通24小时服务热线0871-6543210，职工遇到困难可随时拨打。", "0871-6543210"),
+    # the counter word the question names
+    ("园区占地多少亩？", "新园区占地80亩，一期工程已完成投资的40%。", "80亩"),
+    # the qualifier belongs to the number
+    ("办法适用于几层以上的住宅？", "本办法适用于本市六层及以上且未配备电梯的住宅。", "六层及以上"),
+    # the end of a range when the question asks when it ends
+    ("意见征集哪天截止？", "意见征集时间为2025年4月1日至4月20日。", "4月20日"),
+    # a time relative to an event
+    ("剩余的款项什么时候拨付？", "设备正常运行满两年后，拨付剩余款项。", "满两年后"),
+    # a clock time
+    ("讲座几点开始？", "社区将于5月10日（星期六）下午3:30在活动中心举办健康讲座。", "下午3:30"),
+])
+def test_factoid_gets_the_phrase_in_the_asked_form(question, text, expected):
+    span, _ = short_span(text, question)
+    assert text[span[0]:span[1]] == expected
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    ("哪个部门负责资金的审核？", "第四条 市住房和城乡建设局负责资金的审核和发放；市财政局负责预算安排。", "市住房和城乡建设局"),
+    ("材料报送给哪个部门？", "各街道于3月1日前将汇总表报送市人力资源和社会保障局就业促进科。", "市人力资源和社会保障局就业促进科"),
+    ("咖啡节在什么地方开幕？", "本报讯 第五届咖啡节昨日在宁洱县文化广场开幕。", "宁洱县文化广场"),
+])
+def test_organisations_and_places_are_named_in_full(question, text, expected):
+    span, _ = short_span(text, question)
+    assert text[span[0]:span[1]] == expected
+
+
+def test_a_why_question_that_mentions_money_still_gets_the_reason():
+    text = "为鼓励职工按时返岗，公司对外省职工每人发放交通补贴500元。"
+    span, _ = short_span(text, "公司为什么要发交通补贴？")
+    assert text[span[0]:span[1]].startswith("为鼓励职工按时返岗")
+
+
+@pytest.mark.parametrize("question, form", [
+    ("每人补贴多少？", MONEY), ("收入占总收入的比重是多少？", PERCENT), ("营收同比增长了多少？", PERCENT),
+    ("客服电话是多少？", PHONE), ("几点开门？", CLOCK), ("有多少人参加？", None),
+])
+def test_asked_form(question, form):
+    assert asked_form(question) == form
+
+
+def test_asked_unit():
+    assert asked_unit("占地多少亩？") == "亩"
+    assert asked_unit("几个工作日内办结？") == "个工作日"
+    assert asked_unit("有多少？") == ""
+
+
+@pytest.mark.parametrize("text, kind, expected", [
+    ("每桶投叶量为30至35公斤。", NUMBER, "30至35公斤"),
+    ("湿度控制在60%至75%之间。", NUMBER, "60%至75%"),
+    ("整机保修期为12个月。", NUMBER, "12个月"),  # 个月 before 个
+    ("需四分之三以上的业主同意。", NUMBER, "四分之三以上"),
+    ("值班时间为每日8:30至次日8:30。", TIME, "每日8:30至次日8:30"),
+    ("发票将在3个工作日内发出。", TIME, "3个工作日内"),
+    ("职工须于2月5日（正月初八）返岗。", TIME, "2月5日（正月初八）"),
+])
+def test_typed_spans_take_the_whole_expression(text, kind, expected):
+    assert expected in [text[s:e] for s, e, _ in candidate_spans(text, kind)]
+
+
+def test_a_word_that_starts_with_a_numeral_is_not_a_year():
+    text = "博览会以“千年茶源”为主题，将于11月18日闭幕。"
+    assert [text[s:e] for s, e, _ in candidate_spans(text, TIME)] == ["11月18日"]
