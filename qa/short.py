@@ -8,11 +8,13 @@ Hard constraints a person would apply come on top: a factoid asks for a phrase o
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .candidates import FEATURES, WHY, candidates, question_kind
 from .phrases import PHONE, asked_form, asked_heads
-from .spans import NUMBER, ORG, PLACE, TIME, fits, question_type, range_end
+from .spans import NUMBER, ORG, PLACE, TIME, asks_bound, at_bound, fits, question_type, range_end
 
 __all__ = ["FEATURES", "candidates", "question_kind", "short_span"]
 
@@ -20,6 +22,8 @@ MODEL = "short_answer"
 # Question kinds whose answer can be asked in a form (money, a share, a phone number, a clock time); a why- or
 # how-question that mentions 补贴 still asks for a reason or a way, not an amount.
 _FORMED = (None, NUMBER, TIME, "what", "which")
+_TOTAL = re.compile(r"一共|总共|共有|共计|合计|总计|累计|总数")
+_TOTAL_MARK = ("共", "合计", "总计", "累计", "总")
 SPECIFIC = 2.0  # log-odds per unit of a typed phrase's specificity (qa.spans)
 
 
@@ -51,6 +55,14 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
     unit = x[:, col["unit_match"]] > 0
     if kind == NUMBER and (typed & unit).any():  # 占地多少亩 asks for 126亩, not 65%
         typed &= unit
+    if kind == NUMBER and _TOTAL.search(question):  # 一共多少人 asks for 共1268人, not one of its parts
+        total = typed & np.array([text[a:a + 2].startswith(_TOTAL_MARK) or text[max(0, a - 2):a].endswith(_TOTAL_MARK)
+                                  for a, _ in spans])
+        typed = total if total.any() else typed
+    bound = asks_bound(question) if kind == TIME else None
+    if bound:  # 从哪天开始执行 asks for 自X起, 有效期到什么时候 for 至X
+        marked = typed & np.array([at_bound(text, sp, bound) for sp in spans])
+        typed = marked if marked.any() else typed
     if typed.any():
         # Among them the more specific wins (a full date over a bare year, a stated start over 近日):
         # the ranker saw too few typed questions to learn that.

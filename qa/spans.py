@@ -20,7 +20,7 @@ _TYPE_WORDS: tuple[tuple[str, str], ...] = (
     (ORG, r"哪个单位|哪些单位|哪家|哪个组织|什么组织|什么机构|哪个机构|哪个部门|什么部门|哪个公司|什么公司|哪所|哪个团队|哪支"),
     (TIME, r"何时|什么时候|什么时间|哪年|哪一年|哪个年|哪天|哪一天|几月|几号|几日|哪个月|哪月|何年|哪个朝代|什么朝代|哪个时期|什么年代|哪个世纪|几点"),
     (PERSON, r"谁|哪位|哪一位|何人|哪个人|哪些人"),
-    (PLACE, r"哪里|哪儿|在哪|何地|何处|哪个国家|哪国|哪个城市|哪座|哪个省|哪个地区|什么地方|哪个地方|去哪|哪几个地方|哪些地方|哪几个城市|哪些城市"),
+    (PLACE, r"哪里|哪儿|在哪|何地|何处|哪个国家|哪国|哪个城市|哪座|哪个省|哪个地区|哪个[县市区镇乡村州]|哪个街道|哪个社区|什么地方|哪个地方|去哪|哪几个地方|哪些地方|哪几个城市|哪些城市"),
     # 哪几个X asks which ones, not how many.
     (NUMBER, r"多少|(?<!哪)几|多大|多长|多高|多重|多远|多久|多宽|多深|多厚|多快|多老|第几"),
 )
@@ -155,6 +155,22 @@ def _time_spans(norm: str) -> list[tuple[int, int, float]]:
 
 _ASKS_START = re.compile(r"开始|起始|从哪|从什么时候|何时起|哪天起|什么时候起")
 _ASKS_END = re.compile(r"截止|截至|结束|到期|为止|闭幕|有效期|到什么时候|至什么时候|到哪天|到几号|最晚")
+
+
+def asks_bound(question: str) -> str | None:
+    """"start" for 从哪天开始, "end" for 哪天截止, else None."""
+    q = normalize(question)
+    start, end = bool(_ASKS_START.search(q)), bool(_ASKS_END.search(q))
+    return None if start == end else "start" if start else "end"
+
+
+def at_bound(text: str, span: tuple[int, int], bound: str) -> bool:
+    """Whether the time at `span` is marked as a start (自/从 X 起) or an end (至/到 X 止, 截至 X)."""
+    norm = normalize(text)
+    s, e = span
+    if bound == "start":
+        return norm[s:s + 1] in ("自", "从") or norm[max(0, s - 1):s] in ("自", "从") or norm[e:e + 1] == "起"
+    return norm[max(0, s - 2):s].endswith(("至", "到", "截至", "截止")) or norm[e:e + 1] in ("止", "前")
 
 
 def range_end(text: str, span: tuple[int, int], question: str) -> tuple[int, int]:
