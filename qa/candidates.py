@@ -101,6 +101,11 @@ def _question_parts(question: str) -> tuple[str, str, str, frozenset[str], froze
     q = normalize(question).strip().rstrip("？?。.！! ")
     m = _WH.search(q)
     left, right = (q[: m.start()], q[m.end():]) if m else (q, "")
+    # 哪个部门负责审核 is answered by 住建局负责审核: the noun the question word asks about is the answer's
+    # own slot, so the statement goes on with what follows that noun.
+    first = tagged(right)[:1] if m and m.group().startswith(("哪", "什么")) else []
+    if first and first[0][2].startswith("n") and first[0][1] < len(right):
+        right = right[first[0][1]:]
     body = _WH.sub(" ", q)
     chars = frozenset(c for c in body if not c.isspace() and c not in _PUNCT_EDGE and c not in "的了是在有")
     bigrams = frozenset(body[i:i + 2] for i in range(len(body) - 1) if not any(c in _PUNCT_EDGE for c in body[i:i + 2]))

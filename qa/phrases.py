@@ -89,7 +89,8 @@ LOCATIVE = ("在", "于", "向", "到", "赴", "位于", "来自", "设在", "�
 AGENT = ("由", "交由", "被", "请", "委托")
 
 
-def _named(phrase: str) -> bool:
+def named(phrase: str) -> bool:
+    """Whether `phrase` ends in a word that closes an organisation's or a place's name (局, 公司, 广场, 县...)."""
     return bool(_ORG_HEAD.search(phrase) or _PLACE_HEAD.search(phrase))
 
 
@@ -146,7 +147,7 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
             if norm[run[i][0]:run[i][1]] in _JOIN:
                 continue
             for j in ends:
-                if j >= i and (not verbs.intersection(run[i:j + 1]) or _named(norm[run[i][0]:run[j][1]])):
+                if j >= i and (not verbs.intersection(run[i:j + 1]) or named(norm[run[i][0]:run[j][1]])):
                     out.add((run[i][0], run[j][1]))
     return tuple(sorted((s, e) for s, e in out if e - s >= 2))
 

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from .candidates import FEATURES, WHY, candidates, question_kind
-from .phrases import PHONE, asked_form, asked_heads
+from .phrases import PHONE, asked_form, asked_heads, named
 from .spans import NUMBER, ORG, PLACE, TIME, asks_bound, at_bound, fits, question_type, range_end
 
 __all__ = ["FEATURES", "candidates", "question_kind", "short_span"]
@@ -25,6 +25,7 @@ _FORMED = (None, NUMBER, TIME, "what", "which")
 _TOTAL = re.compile(r"一共|总共|共有|共计|合计|总计|累计|总数")
 _TOTAL_MARK = ("共", "合计", "总计", "累计", "总")
 SPECIFIC = 2.0  # log-odds per unit of a typed phrase's specificity (qa.spans)
+ALIGN = 1.0  # log-odds per character the phrase's neighbours share with the question word's
 
 
 def short_span(text: str, question: str, core: tuple[int, int] | None = None) -> tuple[tuple[int, int] | None, float]:
@@ -66,7 +67,10 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
     if typed.any():
         # Among them the more specific wins (a full date over a bare year, a stated start over 近日):
         # the ranker saw too few typed questions to learn that.
-        scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]], -np.inf)
+        # And the one in the question's slot: 由谁担任 mirrors 由周建华担任, 哪个部门负责审核 mirrors
+        # 住建局负责审核 (characters shared just left and right of the phrase, up to 4 each side).
+        align = x[:, col["left_align"]] + x[:, col["right_align"]]
+        scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]] + ALIGN * align, -np.inf)
     elif question_kind(question) == WHY:
         # A why-question is answered by the clause that gives the cause (由于雨季导致工期延误), when there is one.
         cause = (x[:, col["cause_start"]] > 0) & (x[:, col["whole_clause"]] > 0) & (x[:, col["in_question"]] == 0)
@@ -85,10 +89,10 @@ def _widest(text: str, spans: list[tuple[int, int]], x: np.ndarray, typed: np.nd
             heads: tuple[str, ...]) -> tuple[int, int]:
     """The longest noun phrase of the asked type holding `span`: an organisation or a place is named in
     full (区住房和城乡建设局, not 住房和城乡建设局), however the ranker weighed the shorter forms. It grows
-    to the left (Chinese modifiers come first) and to the right only up to the noun the question names
-    (哪个县: 景谷 -> 景谷县, not 景谷县新厂区项目)."""
+    to the left (Chinese modifiers come first), and to the right only up to the noun the question names
+    (哪个县: 景谷 -> 景谷县, not 景谷县新厂区项目) or to a unit within (民政局 -> 民政局社会救助股)."""
     col = FEATURES.index("noun_phrase")
     s, e = span
     wider = [(b - a, (a, b)) for i, (a, b) in enumerate(spans) if typed[i] and x[i, col] > 0 and a <= s and e <= b
-             and (b == e or any(text[a:b].endswith(h) for h in heads))]
+             and (b == e or any(text[a:b].endswith(h) for h in heads) or named(text[a:b]))]
     return max(wider, default=(0, span))[1]
