@@ -96,20 +96,28 @@ def question_kind(question: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=512)
-def _question_parts(question: str) -> tuple[str, str, str, frozenset[str], frozenset[str]]:
-    """(normalised question, text left of the question word, text right of it, its characters, its bigrams)."""
+def _question_parts(question: str) -> tuple[str, str, str, frozenset[str], frozenset[str], str]:
+    """(normalised question, text left of the question word, text right of it, its characters, its bigrams,
+    the noun a 多少/几 counts)."""
     q = normalize(question).strip().rstrip("？?。.！! ")
     m = _WH.search(q)
     left, right = (q[: m.start()], q[m.end():]) if m else (q, "")
+    counted = ""
     # 哪个部门负责审核 is answered by 住建局负责审核: the noun the question word asks about is the answer's
     # own slot, so the statement goes on with what follows that noun.
-    first = tagged(right)[:1] if m and m.group().startswith(("哪", "什么")) else []
+    first = tagged(right)[:2] if m and m.group().startswith(("哪", "什么", "多少", "几")) else []
+    if first and first[0][2] in ("q", "m") and m.group() in ("多少", "几"):  # 多少个运动员: past the counter
+        first = first[1:]
     if first and first[0][2].startswith("n") and first[0][1] < len(right):
-        right = right[first[0][1]:]
+        if m.group() in ("多少", "几"):
+            # 有多少运动员 is answered by 运动员23人: the noun counted stands just left of the number.
+            counted = right[first[0][0]:first[0][1]]
+        else:
+            right = right[first[0][1]:]
     body = _WH.sub(" ", q)
     chars = frozenset(c for c in body if not c.isspace() and c not in _PUNCT_EDGE and c not in "的了是在有")
     bigrams = frozenset(body[i:i + 2] for i in range(len(body) - 1) if not any(c in _PUNCT_EDGE for c in body[i:i + 2]))
-    return q, left, right, chars, bigrams
+    return q, left, right, chars, bigrams, counted
 
 
 def _common_suffix(a: str, b: str, cap: int = 4) -> int:
@@ -150,7 +158,7 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
     kind = question_kind(question)
     form = asked_form(question)
     unit = asked_unit(question)
-    q, q_left, q_right, q_chars, q_bigrams = _question_parts(question)
+    q, q_left, q_right, q_chars, q_bigrams, q_counted = _question_parts(question)
     words = [(s, e, f) for s, e, f in tagged(text) if e > s]
     sents = sentence_spans(text)
     clauses = clause_spans(text)
@@ -265,7 +273,8 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
     cause_before = at(starts, lambda i: norm[max(0, i - 4):i].endswith(_CAUSE_BEFORE))
     copula = at(starts, lambda i: i > 0 and norm[i - 1] in _COPULA)
     unit_end = at(ends, lambda i: norm[i - 1] in _UNIT_END)
-    l_align = at(starts, lambda i: _common_suffix(q_left, norm[max(0, i - 4):i]))
+    l_align = at(starts, lambda i: max(_common_suffix(q_left, norm[max(0, i - 4):i]),
+                                       _common_suffix(q_counted, norm[max(0, i - 4):i]) if q_counted else 0))
     r_align = at(ends, lambda i: _common_prefix(q_right, norm[i:i + 4]))
 
     named = {k: {(a, b) for a, b, f in words if f == flag} for k, flag in ((PERSON, "nr"), (PLACE, "ns"), (ORG, "nt"))}
