@@ -12,6 +12,12 @@ what the ranker learns does not hang on the evidence choice of the day.
 
 Held out, and printed: the trial paragraphs of the other half (split by a hash of their id) and the
 realistic test split. Nothing is tuned on them.
+
+    python scripts/train_short_answer.py --check         # the shipped model through qa.short.short_span, no training
+
+`--check` prints what users get from the shipped model (the ranker plus short_span's type, form and slot rules)
+on the same parts: realistic "short correct" given that the evidence window is right (the window the answerer
+chose holds a gold, or the gold evidence sentence itself), so the figure does not hang on evidence choice.
 """
 from __future__ import annotations
 
@@ -32,7 +38,7 @@ from qa.config import Settings  # noqa: E402
 from qa.eval_realistic import load_items, realistic_index  # noqa: E402
 from qa.evaluate import contains_gold, eval_index, evidence_for, exact_match  # noqa: E402
 from qa.ranker import MODELS, TreeEnsemble  # noqa: E402
-from qa.short import FEATURES, candidates  # noqa: E402
+from qa.short import FEATURES, candidates, short_span  # noqa: E402
 from qa.text import normalize, sentence_spans  # noqa: E402
 
 
@@ -47,6 +53,8 @@ class Example:
 
     source: str  # "trial" or "realistic"
     train: bool
+    question: str
+    core: tuple[int, int] | None
     golds: tuple[str, ...]
     text: str
     spans: list
@@ -57,7 +65,7 @@ class Example:
 def _example(source: str, train: bool, question: str, golds, text: str, core) -> Example:
     spans, x = candidates(text, question, core)
     y = np.array([exact_match(text[s:e], golds) for s, e in spans], dtype=np.int8)
-    return Example(source, train, tuple(golds), text, spans, x, y)
+    return Example(source, train, question, core, tuple(golds), text, spans, x, y)
 
 
 def trial_examples(assistant, questions) -> list[Example]:
@@ -123,14 +131,18 @@ def fit(data: list[Example], realistic_weight: float, seed: int = 0) -> TreeEnse
     return TreeEnsemble.from_sklearn(model, FEATURES)
 
 
-def report(data: list[Example], ranker: TreeEnsemble, trial_total: dict[bool, int]) -> dict:
-    """Exact match of the ranker's best candidate (trial: over all questions of each half) and short
-    correct (realistic: holds a gold, at most twice as long), training and held-out parts apart."""
+def report(data: list[Example], ranker: TreeEnsemble | None, trial_total: dict[bool, int]) -> dict:
+    """Exact match of the best candidate (trial: over all questions of each half) and short correct
+    (realistic: holds a gold, at most twice as long), training and held-out parts apart. The best is the
+    ranker's top candidate, or with no ranker what `short_span` answers with the shipped model."""
     hits: dict[str, int] = {}
     counts: dict[str, int] = {}
     for d in data:
         part = f"{d.source} {'train' if d.train else 'heldout'}"
-        best = d.spans[int(np.argmax(ranker.score(d.x)))] if d.spans else None
+        if ranker is None:
+            best = short_span(d.text, d.question, d.core)[0]
+        else:
+            best = d.spans[int(np.argmax(ranker.score(d.x)))] if d.spans else None
         got = d.text[best[0]:best[1]] if best else ""
         ok = exact_match(got, d.golds) if d.source == "trial" else contains_gold(got, d.golds)
         hits[part] = hits.get(part, 0) + ok
@@ -146,12 +158,16 @@ def main() -> None:
     ap.add_argument("--realistic", default=str(ROOT / "eval" / "realistic"))
     ap.add_argument("--realistic-weight", type=float, default=3.0)
     ap.add_argument("--out", default=str(MODELS / "short_answer.json"))
+    ap.add_argument("--check", action="store_true", help="report the shipped model through short_span; train nothing")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = Settings()
     assistant, questions = eval_index(Path(args.trial), settings)
     data = trial_examples(assistant, questions) + realistic_examples(Path(args.realistic), settings)
     total = {h: sum(in_training_half(q.doc_id) == h for q in questions) for h in (True, False)}
+    if args.check:
+        print(json.dumps(report(data, None, total)))
+        return
     ranker = fit(data, args.realistic_weight)
     print(json.dumps(report(data, ranker, total)))
     Path(args.out).write_text(json.dumps(ranker.to_json(), separators=(",", ":")), encoding="utf-8")
