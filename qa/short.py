@@ -14,7 +14,17 @@ import numpy as np
 
 from .candidates import FEATURES, WHY, candidates, question_kind
 from .phrases import PHONE, asked_form, asked_heads, named
-from .spans import NUMBER, ORG, PLACE, TIME, asks_bound, at_bound, fits, question_type, range_end
+from .spans import (
+    NUMBER,
+    ORG,
+    PLACE,
+    TIME,
+    asks_bound,
+    at_bound,
+    fits,
+    question_type,
+    range_end,
+)
 
 __all__ = ["FEATURES", "candidates", "question_kind", "short_span"]
 
