@@ -39,7 +39,8 @@ class AnswerWeights:
     """Sentence-choice and confidence weights, measured on the CMRC 2018 trial set."""
 
     passages: int = 3  # how many top hits to take sentences from
-    rank_penalty: float = 0.5  # per document rank below the first hit's
+    rank_penalty: float = 0.0  # per document rank below the first hit's
+    gap_penalty: float = 1.0  # times the fused-score gap of the document's best hit to the first hit
     type_bonus: float = 0.12  # the sentence holds a phrase of the asked type
     dense: float = 0.25  # times the sentence-question cosine
     lead_bonus: float = 0.3  # the article's opening sentences, for questions only about its topic
@@ -114,8 +115,10 @@ def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
 
     best: _Sentence | None = None
     best_dense = 0.0
-    # The penalty is by document rank: passages of one article compete on their sentences alone.
+    # The penalties are by document (its rank, and its best hit's fused-score gap to the first hit):
+    # passages of one article compete on their sentences alone.
     doc_rank = {d: i for i, d in enumerate(dict.fromkeys(h.passage.doc_id for h in hits))}
+    doc_gap = {h.passage.doc_id: hits[0].score - h.score for h in reversed(hits)}
     for rank, hit in enumerate(hits[: weights.passages]):
         spans, vecs = store.sentences(hit.pid)
         if not len(spans):
@@ -131,7 +134,9 @@ def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
         for (s, e), toks, d in zip(spans.tolist(), sents, dense.tolist()):
             cover = sum(v for t, v in w.items() if t in toks) / total
             typed = weights.type_bonus if kind and _has_new_span(text[s:e], kind, question) else 0.0
-            score = cover + typed + weights.dense * d - weights.rank_penalty * doc_rank[hit.passage.doc_id] + (lead if s < weights.lead_chars else 0.0)
+            score = (cover + typed + weights.dense * d - weights.rank_penalty * doc_rank[hit.passage.doc_id]
+                     - weights.gap_penalty * doc_gap[hit.passage.doc_id]
+                     + (lead if s < weights.lead_chars else 0.0))
             if best is None or score > best.score:
                 best, best_dense = _Sentence(rank, s, e, score, cover), d
 
@@ -172,7 +177,7 @@ def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> d
         df = sum(t in s for s in sents)
         if df and t not in topic:
             out[t] = v * math.log(1.0 + n / df)
-    if not out:  # the question is only about the topic: then its words are all we have
+    if not out and set(idf) <= topic:  # the question is only about the topic: then its words are all we have
         out = {t: v for t, v in idf.items() if any(t in s for s in sents)}
     # Tokens absent from the passage still count in the total, so a sentence never covers more than the passage does.
     out.update({t: v * math.log(1.0 + n) for t, v in idf.items() if t not in out and t not in topic})

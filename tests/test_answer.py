@@ -126,3 +126,29 @@ def test_calibrate_threshold_rejects_bad_input():
         calibrate_threshold([], [0.1])
     with pytest.raises(ValueError, match="keep"):
         calibrate_threshold([0.5], [0.1], keep=0.0)
+
+
+NOTICE_TITLE = "关于幸福里小区加装电梯的意见征询公告"
+NOTICE = ("幸福里小区各位业主：幸福里小区位于振兴大道，共有住宅楼8栋，均未配备电梯。",
+          "社区将在小区中心广场举办宣讲会。意见征询时间为2025年3月10日至3月24日，逾期视为放弃。")
+
+
+@pytest.fixture(scope="module")
+def notice_kb(tmp_path_factory):
+    enc = HashingEncoder()
+    index = Index.create(tmp_path_factory.mktemp("notice") / "idx", enc, Settings())
+    index.add_passages([Passage("notice", NOTICE_TITLE, t, i) for i, t in enumerate(NOTICE)]
+                       + [Passage("game", "泡泡战士", GAME, 0)], enc, Settings())
+    return index, enc
+
+
+def test_the_titles_words_do_not_answer_a_question_asking_beyond_them(notice_kb):
+    # Only 截止 goes beyond the title, and no passage says it: the lead repeats the title's words but
+    # does not answer; the sentence with the asked kind of phrase (a date) does.
+    # Keyword evidence alone (no query vector), so the rule is what decides.
+    index, enc = notice_kb
+    query, s = analyse("幸福里小区加装电梯意见征询哪天截止？"), Settings(min_confidence=0.0)
+    hits = retrieve(index.store, query, enc.encode([query.text])[0], 5, s)
+    assert hits[0].passage.position == 0  # the lead is retrieved first: it repeats the title
+    a = answer_question(query, hits, index.store, None, s)
+    assert "3月24日" in a.answer
