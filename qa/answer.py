@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from .config import DEFAULT_MIN_CONFIDENCE, Settings
 from .query import Query
 from .short import short_span
-from .spans import REGEX_KINDS, has_span
+from .spans import NUMBER, REGEX_KINDS, candidate_spans, has_span
 from .stores import Store
 from .text import char_tokens, clause_spans, normalize, strip_question_words
 from .sources import cite
@@ -184,9 +185,26 @@ def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> d
     return out
 
 
+# A counter right after 多少/几 names the unit of the answer (多少人 -> 1268人, 几次 -> 8次); 钱 asks for money.
+# 第几名 asks for a rank, not a count.
+_COUNTER = re.compile(r"(?:多少|(?<!第)几)(钱|[人次户名位元个项家台辆件条场届天年岁米吨斤升层])")
+_MONEY = re.compile(r"元|块")
+
+
 def _has_new_span(text: str, kind: str, question: str) -> bool:
-    # Only regex-found types: tagging every sentence with jieba.posseg would cost more than the bonus is worth.
-    return kind in REGEX_KINDS and has_span(text, kind, question)
+    """Whether `text` holds a phrase of the asked type that the question does not already say.
+
+    Only regex-found types: tagging every sentence with jieba.posseg would cost more than the bonus is
+    worth. When the question names its counter, the quantity must be counted in it (or in money for 钱).
+    """
+    if kind not in REGEX_KINDS:
+        return False
+    m = _COUNTER.search(normalize(question)) if kind == NUMBER else None
+    if m is None:
+        return has_span(text, kind, question)
+    unit = _MONEY if m.group(1) == "钱" else re.compile(re.escape(m.group(1)))
+    # The quantity must be new to the question as well as counted in the asked unit.
+    return any(unit.search(p) and has_span(p, kind, question) for p in (text[s:e] for s, e, _ in candidate_spans(text, kind)))
 
 
 def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: AnswerWeights) -> float:

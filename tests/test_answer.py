@@ -152,3 +152,16 @@ def test_the_titles_words_do_not_answer_a_question_asking_beyond_them(notice_kb)
     assert hits[0].passage.position == 0  # the lead is retrieved first: it repeats the title
     a = answer_question(query, hits, index.store, None, s)
     assert "3月24日" in a.answer
+
+
+def test_a_counter_in_the_question_picks_the_quantity_counted_in_it(tmp_path):
+    # 多少钱 asks for money: the sentence with an amount in 元 answers, not the one counting households.
+    enc = HashingEncoder()
+    index = Index.create(tmp_path / "idx", enc, Settings())
+    texts = ("慰问对象包括城乡低保家庭和孤儿，全区共计约6800户。", "对城乡低保家庭每户发放慰问金500元。")
+    index.add_passages([Passage("notice", "困难群众走访慰问通知", t, i) for i, t in enumerate(texts)]
+                       + [Passage("game", "泡泡战士", GAME, 0)], enc, Settings())
+    for question, answer in (("城乡低保家庭能领到多少钱？", "500元"), ("城乡低保家庭有多少户？", "6800户")):
+        query, s = analyse(question), Settings(min_confidence=0.0)
+        hits = retrieve(index.store, query, enc.encode([question])[0], 5, s)
+        assert answer in answer_question(query, hits, index.store, None, s).answer
