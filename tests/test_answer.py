@@ -9,7 +9,7 @@ from qa.encoders import HashingEncoder
 from qa.index import Index
 from qa.query import analyse
 from qa.retrieve import retrieve
-from qa.types import NOT_FOUND, Passage
+from qa.types import NOT_FOUND, Hit, Passage
 
 NEWS = (
     "慰问组将赴31个省(区、市)和新疆生产建设兵团送温暖\n"
@@ -165,3 +165,18 @@ def test_a_counter_in_the_question_picks_the_quantity_counted_in_it(tmp_path):
         query, s = analyse(question), Settings(min_confidence=0.0)
         hits = retrieve(index.store, query, enc.encode([question])[0], 5, s)
         assert answer in answer_question(query, hits, index.store, None, s).answer
+
+
+@pytest.mark.parametrize("second_score, source", [(2.95, "report"), (1.0, "news")])
+def test_a_near_tied_second_article_answers_when_its_sentence_fits_better(tmp_path, second_score, source):
+    # The news article is retrieved first; the report says what is asked. Near-tied, the report's
+    # sentence wins; far behind in retrieval, it does not.
+    enc = HashingEncoder()
+    index = Index.create(tmp_path / "idx", enc, Settings())
+    passages = [Passage("news", "茶博会开幕", "云岭茶业董事长李春明在接受记者采访时说，公司此次带来了46款产品。", 0),
+                Passage("report", "云岭茶业年度报告", "报告期内，公司董事会共召开8次会议，审议通过议案37项。", 0)]
+    index.add_passages(passages, enc, Settings())
+    by_doc = {index.store.passage(pid).doc_id: pid for pid in range(2)}
+    hits = [Hit(by_doc["news"], passages[0], 3.0), Hit(by_doc["report"], passages[1], second_score)]
+    a = answer_question(analyse("云岭茶业董事会审议通过了什么？"), hits, index.store, None, Settings(min_confidence=0.0))
+    assert a.citations[0].doc_id == source
