@@ -60,6 +60,11 @@ class AnswerWeights:
 
 DEFAULT_WEIGHTS = AnswerWeights()
 
+# Particles, prepositions, conjunctions and light verbs, as single characters: they do not say which
+# sentence answers (幸福里小区在哪里 -> 在 matched any sentence with 在), so sentence choice leaves them
+# out; bigrams holding them still count. Trial answer hit 0.832 -> 0.838; realistic dev (refusal off) 0.818 -> 0.826.
+_FUNCTION_CHARS = frozenset("的了是在和与及或被把将也都就而之其于对从以由为着过吗呢吧等要会能有给来去")
+
 
 @dataclass(frozen=True)
 class _Sentence:
@@ -111,6 +116,7 @@ def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
         return None
     raw_idf = dict(zip(q_toks, store.idf(q_toks).tolist()))
     idf = {t: v * (weights.unigram if len(t) == 1 else 1.0) for t, v in raw_idf.items()}
+    idf = {t: v for t, v in idf.items() if t not in _FUNCTION_CHARS} or idf
     kind = query.kind
     q = qvec.astype(np.float32).ravel() if qvec is not None else None
 
@@ -130,7 +136,7 @@ def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
         w = _weights(idf, sents, topic)
         total = sum(w.values()) or 1.0
         # A question only about the article's topic (什么是X; when did <headline> happen) is answered by its lead.
-        lead = weights.lead_bonus if hit.passage.position == 0 and topic >= set(q_toks) else 0.0
+        lead = weights.lead_bonus if hit.passage.position == 0 and topic >= set(idf) else 0.0
         dense = vecs @ q if q is not None else np.zeros(len(spans), np.float32)
         for (s, e), toks, d in zip(spans.tolist(), sents, dense.tolist()):
             cover = sum(v for t, v in w.items() if t in toks) / total

@@ -180,3 +180,12 @@ def test_a_near_tied_second_article_answers_when_its_sentence_fits_better(tmp_pa
     hits = [Hit(by_doc["news"], passages[0], 3.0), Hit(by_doc["report"], passages[1], second_score)]
     a = answer_question(analyse("云岭茶业董事会审议通过了什么？"), hits, index.store, None, Settings(min_confidence=0.0))
     assert a.citations[0].doc_id == source
+
+
+def test_a_function_word_does_not_choose_the_sentence(notice_kb):
+    # 幸福里小区在哪里 asks only about the article's topic: its lead answers, not a sentence that also has 在.
+    index, enc = notice_kb
+    query, s = analyse("幸福里小区在哪里？"), Settings(min_confidence=0.0)
+    hits = retrieve(index.store, query, enc.encode([query.text])[0], 5, s)
+    a = answer_question(query, hits, index.store, None, s)
+    assert "振兴大道" in a.answer and "宣讲会" not in a.answer
