@@ -132,3 +132,15 @@ def test_adding_a_file_again_replaces_everything_it_gave_before(small_corpus, tm
     assert a.add([f]) == ["extra#1"]
     ids = [d.doc_id for d in a.documents()]
     assert "extra#2" not in ids and ids.count("extra#1") == 1
+
+
+def test_a_build_shows_its_progress_in_passages_per_second(small_corpus, tmp_path, hash_encoder, capsys):
+    # The keyword index tokenises every passage (~1.5 ms each with jieba: minutes at 100k), so it has a bar
+    # of its own, in passages, with a rate and time left, like the embedding's.
+    Assistant.build(small_corpus, tmp_path / "idx", encoder=hash_encoder, settings=Settings(), progress=True)
+    err = capsys.readouterr().err
+    for stage in ("keyword index (words)", "keyword index (characters)"):
+        bar = next(line for line in err.replace("\r", "\n").splitlines() if line.startswith(stage))
+        assert "passage/s" in bar and "<" in bar  # rate, and elapsed<remaining
+    build(small_corpus, tmp_path / "quiet", hash_encoder)  # progress=False: no bar
+    assert "keyword index" not in capsys.readouterr().err
