@@ -22,8 +22,9 @@ TOKEN_BUDGET = 384
 
 # BLAS threads of a forward pass, whatever the encoder's `threads`: its products (<= 384 token rows against
 # 320-1280 columns) are too small to split, and a second thread spins waiting for its share, the more so when
-# the other core is busy. Measured on 2 shared cores (whole `build_index` of 1,500 passages, 3 alternating
-# pairs): 1 thread 0.31x the wall (0.29-0.53) and 0.30x the CPU seconds of 2 threads; vectors bit-identical.
+# the other core is busy. Measured on 2 shared cores, 1 thread against 2, 3 alternating pairs each: a build of
+# 1,500 passages in a busy spell 0.31x the wall (0.29-0.53) and 0.30x the CPU; `qa index` of 3,000 passages in
+# two calmer spells 0.98x (0.84-0.99) and 1.05x (0.69-1.48), CPU 1.01x and 1.03x. Vectors bit-identical.
 BLAS_THREADS = 1
 
 
