@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import DEFAULT_MIN_CONFIDENCE, Settings
+from .confidence import answer_probability
 from .query import Query
 from .short import short_span
 from .spans import NUMBER, REGEX_KINDS, candidate_spans, has_span
@@ -98,13 +99,21 @@ def answer_question(query: Query, hits: list[Hit], store: Store, qvec: np.ndarra
     """
     ev = choose_evidence(query, hits, store, qvec, settings.max_answer_chars, weights)
     threshold = DEFAULT_MIN_CONFIDENCE if settings.min_confidence is None else settings.min_confidence
-    if ev is None or ev.confidence < threshold:
-        return Answer(query.text, NOT_FOUND, False, cite(hits), None, ev.confidence if ev else 0.0,
-                      understood=query.understood)
+    confidence = _answer_probability(query, hits, ev) if ev is not None else 0.0
+    if ev is None or confidence < threshold:
+        return Answer(query.text, NOT_FOUND, False, cite(hits), None, confidence, understood=query.understood)
     text = hits[ev.rank].passage.text[ev.start:ev.end]
     span, _ = short_span(text, query.understood, ev.core)
     short = text[span[0]:span[1]] if span else ""
-    return Answer(query.text, text, True, cite(hits, ev.rank, (ev.start, ev.end)), span, ev.confidence, short, query.understood)
+    return Answer(query.text, text, True, cite(hits, ev.rank, (ev.start, ev.end)), span, confidence, short, query.understood)
+
+
+def _answer_probability(query: Query, hits: list[Hit], ev: Evidence) -> float:
+    """The answer's confidence: the evidence's coverage (`_confidence`) weighed with whether its best
+    sentence holds what the question asks about (qa/confidence.py)."""
+    passage = hits[ev.rank].passage
+    sentence = passage.text[ev.start:ev.end][ev.core[0]:ev.core[1]]
+    return answer_probability(ev.confidence, query.understood, sentence, f"{passage.title}\n{passage.text}")
 
 
 def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarray | None, max_chars: int,

@@ -55,7 +55,8 @@ def _question_vectors(encoder: Encoder) -> np.ndarray:
 
 
 def fit_threshold(store: Store, encoder: Encoder, settings: Settings) -> float:
-    """The refusal threshold for `store`: the `refusal_quantile` of the off-topic questions' confidences."""
+    """The refusal threshold for `store`: the `refusal_quantile` of the off-topic questions' confidences,
+    at most `refusal_ceiling`."""
     from .answer import answer_question  # answering sits above this module's callers (index building)
 
     if not len(store):
@@ -66,7 +67,8 @@ def fit_threshold(store: Store, encoder: Encoder, settings: Settings) -> float:
         query = analyse(question)
         hits = retrieve(store, query, qvec, settings.top_k, unlimited)
         confidences.append(answer_question(query, hits, store, qvec, unlimited).confidence)
-    threshold = float(np.quantile(confidences, settings.refusal_quantile))
-    log.info("refusal threshold %.3f (%.0f%% of %d off-topic questions fall below it)", threshold,
-             100 * settings.refusal_quantile, len(confidences))
+    quantile = float(np.quantile(confidences, settings.refusal_quantile))
+    threshold = min(quantile, settings.refusal_ceiling)
+    log.info("refusal threshold %.3f (%.0f%% of %d off-topic questions fall below %.3f; ceiling %.2f)", threshold,
+             100 * settings.refusal_quantile, len(confidences), quantile, settings.refusal_ceiling)
     return threshold

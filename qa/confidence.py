@@ -1,0 +1,134 @@
+"""How sure an answer is: a few signals a reader would check, combined by a small logistic model.
+
+Coverage alone (how much of the question, IDF-weighted, the evidence passage holds; qa/answer.py)
+cannot tell a near-topic question from a paraphrase: 云岭茶业春节值班人员的住宿补贴是多少？ shares
+every word but one with a passage about 餐费补贴, while 值班的员工吃饭能补多少钱？ shares few. So two
+signals about *what* is missing are added:
+
+- focus: the words right next to the question word (住宿补贴 in 住宿补贴是多少, 慰问金 in
+  每人能领多少慰问金) name what is asked; the evidence sentence must hold each of them (a word whose
+  characters are all there, reordered or split, counts half). A question whose asked thing is absent
+  from the sentence is usually asking about something the knowledge base does not state.
+- a number the question names (a year, a model number) that the evidence passage never mentions:
+  2024年...发放了多少 asked of a notice about 2025 is another year's question.
+
+The weights (qa/models/refusal.json) are fitted by `scripts/train_refusal.py` on the CMRC 2018 trial
+set (each question also asked with its own paragraph removed, as a negative) and the realistic set's
+dev split; the score is the model's probability that the evidence answers, so 0.5 means even odds.
+Where the refusal threshold lies is still fitted per index (qa/calibrate.py).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ranker import MODELS
+from .text import QUESTION_WORDS, jieba_tokenizer, normalize
+
+FEATURES = ("coverage", "focus", "digits_missing")
+
+# The question word, longest first; 吗/呢/请问 mark a question without naming what is asked.
+_WH = re.compile("|".join(sorted(map(re.escape, {*QUESTION_WORDS, "多高", "多重", "多远", "多宽", "多深", "几点", "何年"}
+                                     - {"吗", "呢", "请问", "是否"}), key=len, reverse=True)))
+# Words that sit between the question word and what it asks about without naming it (能领多少, 是什么).
+_FILLER = {"的", "了", "吗", "呢", "啊", "呀", "吧", "是", "有", "在", "和", "与", "及", "或", "能", "要", "会", "可以",
+           "需要", "这", "那", "这个", "那个", "这次", "这回", "每", "个", "一", "都", "还", "就", "也", "又", "现在",
+           "目前", "一共", "大概", "大约", "总共", "今年", "到底", "为", "共", "约", "该", "应", "得"}
+_PUNCT = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d+")
+MAX_BEFORE = 3  # words taken from before the question word: a noun phrase rarely runs longer
+
+
+@functools.lru_cache(maxsize=512)
+def focus_words(question: str) -> tuple[str, ...]:
+    """The content words next to the question word: what the question asks about.
+
+    After the question word: the words up to the end of the clause (多少慰问金 -> 慰问金). Before it:
+    the noun phrase that ends there, back to 的 or punctuation (住宿补贴是多少 -> 住宿, 补贴).
+    """
+    norm = normalize(question).rstrip("？?。.！! ")
+    m = _WH.search(norm)
+    if not m:
+        return ()
+    words, at = [], 0
+    for w in jieba_tokenizer().cut(norm):
+        words.append((at, at + len(w), w))
+        at += len(w)
+    out = []
+    for a, _, w in words:
+        if a < m.end():
+            continue
+        if _PUNCT.fullmatch(w) or w == "的":
+            break
+        if w not in _FILLER:
+            out.append(w)
+    run: list[str] = []
+    for _, b, w in reversed([x for x in words if x[1] <= m.start()]):
+        if _PUNCT.fullmatch(w) or w == "的":
+            break
+        if w in _FILLER:
+            if run:
+                break
+            continue  # fillers right before the question word (能领, 是) are skipped
+        run.append(w)
+        if len(run) >= MAX_BEFORE:
+            break
+    return tuple(w for w in out + run if not _PUNCT.fullmatch(w))
+
+
+def focus_share(question: str, sentence: str) -> float:
+    """1 when the evidence sentence holds every focus word; 0.5 for a word whose characters are all
+    there but not together; 0 when one is missing altogether (the least held word decides)."""
+    norm = normalize(sentence)
+    held = [1.0 if w in norm else 0.5 if all(c in norm for c in w) else 0.0 for w in focus_words(question)]
+    return min(held, default=1.0)
+
+
+def digits_missing(question: str, passage: str) -> bool:
+    """Whether the question names a number (a year, a model number) that the passage never mentions."""
+    norm = normalize(passage)
+    return any(d not in norm for d in _DIGITS.findall(normalize(question)))
+
+
+@dataclass(frozen=True)
+class RefusalModel:
+    """Logistic regression over `features`: probability = sigmoid(bias + weights . x)."""
+
+    features: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+
+    def probability(self, x: np.ndarray) -> float:
+        z = self.bias + float(np.dot(self.weights, x))
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def to_json(self) -> dict:
+        return {"features": list(self.features), "weights": [round(float(w), 6) for w in self.weights],
+                "bias": round(self.bias, 6)}
+
+
+MODEL = "refusal"
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(name: str = MODEL) -> RefusalModel:
+    """The shipped refusal model; one whose features differ from `FEATURES` is an error, not a silent misfit."""
+    data = json.loads((MODELS / f"{name}.json").read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{name}.json was trained on features {data['features']}, the code computes {list(FEATURES)}; "
+                         f"re-train it with scripts/train_refusal.py")
+    return RefusalModel(FEATURES, np.asarray(data["weights"], np.float64), float(data["bias"]))
+
+
+def features(coverage: float, question: str, sentence: str, passage: str) -> np.ndarray:
+    """The model's inputs, in `FEATURES` order."""
+    return np.array([coverage, focus_share(question, sentence), digits_missing(question, passage)], np.float64)
+
+
+def answer_probability(coverage: float, question: str, sentence: str, passage: str) -> float:
+    """How likely the evidence answers the question (0-1), from its coverage and what it lacks."""
+    return load_model().probability(features(coverage, question, sentence, passage))
