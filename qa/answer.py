@@ -13,10 +13,11 @@
    best covers the question, up to `Settings.max_answer_chars`: long
    sentences are trimmed to their densest clauses, short ones widened with a
    neighbouring clause, since answers often sit just beside the matched words.
-3. Confidence is how much of the question (IDF weighted) the evidence passage
-   covers, blended with dense similarity; below the index's refusal threshold
-   (fitted per index by qa/calibrate.py, or `Settings.min_confidence`) the
-   answer is NOT_FOUND. The threshold is chosen on data by `calibrate_threshold`.
+3. Confidence starts from how much of the question (IDF weighted) the evidence
+   passage covers, blended with dense similarity, and is weighed (qa/confidence.py)
+   with whether the evidence sentence holds what the question asks about; below
+   the index's refusal threshold (fitted per index by qa/calibrate.py, or
+   `Settings.min_confidence`) the answer is NOT_FOUND.
 """
 from __future__ import annotations
 

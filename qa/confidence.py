@@ -1,16 +1,16 @@
 """How sure an answer is: a few signals a reader would check, combined by a small logistic model.
 
 Coverage alone (how much of the question, IDF-weighted, the evidence passage holds; qa/answer.py)
-cannot tell a near-topic question from a paraphrase: 云岭茶业春节值班人员的住宿补贴是多少？ shares
-every word but one with a passage about 餐费补贴, while 值班的员工吃饭能补多少钱？ shares few. So two
+cannot tell a near-topic question from a paraphrase: 值班人员的交通补贴是多少？ shares every word but
+one with a passage about 餐费补贴, while 值班的员工吃饭能补多少钱？ shares few. So two
 signals about *what* is missing are added:
 
-- focus: the words right next to the question word (住宿补贴 in 住宿补贴是多少, 慰问金 in
-  每人能领多少慰问金) name what is asked; the evidence sentence must hold each of them (a word whose
+- focus: the words right next to the question word (交通补贴 in 交通补贴是多少, 奖金 in
+  每户能领多少奖金) name what is asked; the evidence sentence must hold each of them (a word whose
   characters are all there, reordered or split, counts half). A question whose asked thing is absent
   from the sentence is usually asking about something the knowledge base does not state.
 - a number the question names (a year, a model number) that the evidence passage never mentions:
-  2024年...发放了多少 asked of a notice about 2025 is another year's question.
+  2023年发放了多少 asked of a notice about 2024 is another year's question.
 
 The weights (qa/models/refusal.json) are fitted by `scripts/train_refusal.py` on the CMRC 2018 trial
 set (each question also asked with its own paragraph removed, as a negative) and the realistic set's
@@ -38,6 +38,7 @@ _WH = re.compile("|".join(sorted(map(re.escape, {*QUESTION_WORDS, "多高", "多
 _FILLER = {"的", "了", "吗", "呢", "啊", "呀", "吧", "是", "有", "在", "和", "与", "及", "或", "能", "要", "会", "可以",
            "需要", "这", "那", "这个", "那个", "这次", "这回", "每", "个", "一", "都", "还", "就", "也", "又", "现在",
            "目前", "一共", "大概", "大约", "总共", "今年", "到底", "为", "共", "约", "该", "应", "得"}
+_MODALS = "能要会可应该得需"
 _PUNCT = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
 MAX_BEFORE = 3  # words taken from before the question word: a noun phrase rarely runs longer
@@ -47,8 +48,8 @@ MAX_BEFORE = 3  # words taken from before the question word: a noun phrase rarel
 def focus_words(question: str) -> tuple[str, ...]:
     """The content words next to the question word: what the question asks about.
 
-    After the question word: the words up to the end of the clause (多少慰问金 -> 慰问金). Before it:
-    the noun phrase that ends there, back to 的 or punctuation (住宿补贴是多少 -> 住宿, 补贴).
+    After the question word: the last word of its clause (多少慰问金 -> 慰问金). Before it: the noun
+    phrase that ends there, back to 的 or punctuation (交通补贴是多少 -> 交通, 补贴).
     """
     norm = normalize(question).rstrip("？?。.！! ")
     m = _WH.search(norm)
@@ -58,26 +59,29 @@ def focus_words(question: str) -> tuple[str, ...]:
     for w in jieba_tokenizer().cut(norm):
         words.append((at, at + len(w), w))
         at += len(w)
-    out = []
+    # After it, the clause's last content word is its head (多少慰问金, 谁担任本次活动的主持人 -> 主持人).
+    after = []
     for a, _, w in words:
         if a < m.end():
             continue
-        if _PUNCT.fullmatch(w) or w == "的":
+        if _PUNCT.fullmatch(w):
             break
-        if w not in _FILLER:
-            out.append(w)
+        after.append(w)
+    out = [w for w in after if w not in _FILLER][-1:]
     run: list[str] = []
     for _, b, w in reversed([x for x in words if x[1] <= m.start()]):
-        if _PUNCT.fullmatch(w) or w == "的":
+        if _PUNCT.fullmatch(w) or w == "的" or (w.startswith("每") and run):
             break
-        if w in _FILLER:
+        if w in _FILLER or w.startswith("每"):  # 每人 / 每户 say how it is shared, not what
             if run:
                 break
             continue  # fillers right before the question word (能领, 是) are skipped
         run.append(w)
         if len(run) >= MAX_BEFORE:
             break
-    return tuple(w for w in out + run if not _PUNCT.fullmatch(w))
+    # A modal glued to its verb (能领, 要花) is not what is asked about, nor is a lone verb (领, 花).
+    words_ = (w.lstrip(_MODALS) for w in out + run)
+    return tuple(w for w in words_ if len(w) > 1 and not _PUNCT.fullmatch(w))
 
 
 def focus_share(question: str, sentence: str) -> float:

@@ -39,3 +39,10 @@ def test_an_explicit_threshold_overrides_the_fitted_one(small_corpus, tmp_path, 
     assert not a.ask("蓝莓果酱节在哪里举行").found
     monkeypatch.delenv("QA_MIN_CONFIDENCE")
     assert Assistant(tmp_path / "idx", encoder=hash_encoder).ask("蓝莓果酱节在哪里举行").found
+
+
+def test_the_fitted_threshold_never_demands_more_than_the_ceiling(small_corpus, tmp_path, hash_encoder):
+    a = Assistant.build(small_corpus, tmp_path / "idx", encoder=hash_encoder)
+    free = fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=1.0))
+    assert fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=free / 2)) == pytest.approx(free / 2)
+    assert fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=1.0, refusal_quantile=0.5)) <= free
