@@ -34,6 +34,9 @@ FEATURES = ("coverage", "focus", "digits_missing")
 # The question word, longest first; 吗/呢/请问 mark a question without naming what is asked.
 _WH = re.compile("|".join(sorted(map(re.escape, {*QUESTION_WORDS, "多高", "多重", "多远", "多宽", "多深", "几点", "何年"}
                                      - {"吗", "呢", "请问", "是否"}), key=len, reverse=True)))
+# A yes-no or either-or question asks about what comes right before its particle (能喝咖啡吗 -> 咖啡).
+_YESNO = re.compile(r"会不会|是不是|能不能|有没有|可不可以|要不要|还是|[吗呢么]$")
+_COUNTERS = set("个元米人次天年月日岁块张名位件台辆户亩吨克斤升度分秒倍家所座种只头层条本部首场届支队套篇字号点周")
 # Words that sit between the question word and what it asks about without naming it (能领多少, 是什么).
 _FILLER = {"的", "了", "吗", "呢", "啊", "呀", "吧", "是", "有", "在", "和", "与", "及", "或", "能", "要", "会", "可以",
            "需要", "这", "那", "这个", "那个", "这次", "这回", "每", "个", "一", "都", "还", "就", "也", "又", "现在",
@@ -49,10 +52,11 @@ def focus_words(question: str) -> tuple[str, ...]:
     """The content words next to the question word: what the question asks about.
 
     After the question word: the last word of its clause (多少慰问金 -> 慰问金). Before it: the noun
-    phrase that ends there, back to 的 or punctuation (交通补贴是多少 -> 交通, 补贴).
+    phrase that ends there, back to 的 or punctuation (交通补贴是多少 -> 交通, 补贴). A question without
+    a question word is read from its yes-no particle (北京今天会下雨吗 -> 下雨).
     """
     norm = normalize(question).rstrip("？?。.！! ")
-    m = _WH.search(norm)
+    m = _WH.search(norm) or _YESNO.search(norm)
     if not m:
         return ()
     words, at = [], 0
@@ -67,7 +71,8 @@ def focus_words(question: str) -> tuple[str, ...]:
         if _PUNCT.fullmatch(w):
             break
         after.append(w)
-    out = [w for w in after if w not in _FILLER][-1:]
+    # A lone character there is the thing asked (多少水) unless it only counts it (多少米, 几个).
+    out = [w for w in after if w not in _FILLER and (len(w) > 1 or w not in _COUNTERS)][-1:]
     run: list[str] = []
     for _, b, w in reversed([x for x in words if x[1] <= m.start()]):
         if _PUNCT.fullmatch(w) or w == "的" or (w.startswith("每") and run):
@@ -80,8 +85,8 @@ def focus_words(question: str) -> tuple[str, ...]:
         if len(run) >= MAX_BEFORE:
             break
     # A modal glued to its verb (能领, 要花) is not what is asked about, nor is a lone verb (领, 花).
-    words_ = (w.lstrip(_MODALS) for w in out + run)
-    return tuple(w for w in words_ if len(w) > 1 and not _PUNCT.fullmatch(w))
+    run = [w.lstrip(_MODALS) for w in run]
+    return tuple(w for w in out + [w for w in run if len(w) > 1] if w and not _PUNCT.fullmatch(w))
 
 
 def focus_share(question: str, sentence: str) -> float:

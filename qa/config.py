@@ -66,12 +66,12 @@ class Settings:
     # changed (qa/calibrate.py) and records it in its manifest: the `refusal_quantile` of the
     # confidences that questions about the wide world (a shipped list) reach in that index, but never
     # above `refusal_ceiling`. How well a wrong passage covers a question depends on the knowledge base
-    # (how many articles share a topic, how large it is), so the quantile moves with it: 0.31 on the
-    # bundled 6-article page, 0.42 on eval/realistic, 0.56 on the CMRC 2018 trial set, where the
+    # (how many articles share a topic, how large it is), so the quantile moves with it: 0.29 on the
+    # bundled 6-article page, 0.38 on eval/realistic, 0.55 on the CMRC 2018 trial set, where the
     # ceiling holds it at 0.5: evidence the model finds more likely an answer than not is answered.
     # A number here (QA_MIN_CONFIDENCE) overrides every index.
     min_confidence: float | None = None
-    refusal_quantile: float = 0.8
+    refusal_quantile: float = 0.85
     refusal_ceiling: float = 0.5
     max_question_chars: int = 1000
     batch_size: int = 32

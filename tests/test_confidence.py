@@ -49,3 +49,10 @@ def test_the_shipped_model_matches_the_features_the_code_computes():
     model = load_model()
     assert model.features == FEATURES and len(model.weights) == len(FEATURES)
     assert json.loads((MODELS / "refusal.json").read_text(encoding="utf-8"))["features"] == list(FEATURES)
+
+
+def test_a_yes_no_question_is_read_from_its_particle():
+    # Without a question word the asked thing sits before 吗 / 会不会: a knowledge base that does not
+    # mention it must not get the focus for free.
+    assert focus_words("北京今天会下雨吗") == ("下雨",)
+    assert focus_share("北京今天会下雨吗", "公司职能部门于今天放假。") == 0.0
