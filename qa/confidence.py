@@ -36,6 +36,7 @@ _WH = re.compile("|".join(sorted(map(re.escape, {*QUESTION_WORDS, "多高", "多
                                      - {"吗", "呢", "请问", "是否"}), key=len, reverse=True)))
 # A yes-no or either-or question asks about what comes right before its particle (能喝咖啡吗 -> 咖啡).
 _YESNO = re.compile(r"会不会|是不是|能不能|有没有|可不可以|要不要|还是|[吗呢么]$")
+_ADVERBIAL = re.compile(r"为什么|为何|怎么样?|怎样|如何|什么时候|什么时间|何时|哪一?天|哪一?年|几点|多久|多长时间")
 _COUNTERS = set("个元米人次天年月日岁块张名位件台辆户亩吨克斤升度分秒倍家所座种只头层条本部首场届支队套篇字号点周")
 # Words that sit between the question word and what it asks about without naming it (能领多少, 是什么).
 _FILLER = {"的", "了", "吗", "呢", "啊", "呀", "吧", "是", "有", "在", "和", "与", "及", "或", "能", "要", "会", "可以",
@@ -74,7 +75,15 @@ def focus_words(question: str) -> tuple[str, ...]:
     # A lone character there is the thing asked (多少水) unless it only counts it (多少米, 几个).
     out = [w for w in after if w not in _FILLER and (len(w) > 1 or w not in _COUNTERS)][-1:]
     run: list[str] = []
-    for _, b, w in reversed([x for x in words if x[1] <= m.start()]):
+    tail = [w for w in after if w not in _FILLER]
+    if _ADVERBIAL.fullmatch(m.group()) and tail:
+        # 为什么 / 何时 ... modify the predicate after them: the subject before is context. A question
+        # ending in one (巴黎明天的天气怎么样) asks about what comes before it.
+        before: list[tuple[int, int, str]] = []
+        out = tail[-2:]
+    else:
+        before = [x for x in words if x[1] <= m.start()]
+    for _, b, w in reversed(before):
         if _PUNCT.fullmatch(w) or w == "的" or (w.startswith("每") and run):
             break
         if w in _FILLER or w.startswith("每"):  # 每人 / 每户 say how it is shared, not what
@@ -85,7 +94,7 @@ def focus_words(question: str) -> tuple[str, ...]:
         if len(run) >= MAX_BEFORE:
             break
     # A modal glued to its verb (能领, 要花) is not what is asked about, nor is a lone verb (领, 花).
-    run = [w.lstrip(_MODALS) for w in run]
+    run = [w.strip(_MODALS) for w in run]  # jieba glues modals on either side (能领, 前要)
     return tuple(w for w in out + [w for w in run if len(w) > 1] if w and not _PUNCT.fullmatch(w))
 
 

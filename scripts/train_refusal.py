@@ -8,7 +8,8 @@ near-topic question the index no longer answers), and the dev split of eval/real
 unanswerable questions are the negatives). The trial set counts a tenth per example: it has ten times
 the questions, and its golds are Wikipedia sentences rather than questions people ask. Printed: the
 AUC (answerable vs not) of the model and of coverage alone on dev (in-sample), test (held out) and
-the trial set; nothing is tuned on test.
+the trial set, over all answerable questions and over those whose evidence shows a gold answer (the
+others are answered wrongly anyway); nothing is tuned on test.
 """
 from __future__ import annotations
 
@@ -30,12 +31,13 @@ from qa.evaluate import eval_index  # noqa: E402
 from qa.query import analyse  # noqa: E402
 from qa.ranker import MODELS  # noqa: E402
 from qa.retrieve import retrieve  # noqa: E402
+from qa.text import normalize  # noqa: E402
 
 TRIAL_WEIGHT = 0.1
 
 
-def example(assistant, question: str, hits) -> np.ndarray | None:
-    """The model's features for the evidence `qa` would choose among `hits`."""
+def example(assistant, question: str, hits, golds=()) -> tuple[np.ndarray, bool] | None:
+    """The model's features for the evidence `qa` would choose among `hits`, and whether it shows a gold answer."""
     store, s = assistant.index.store, assistant.settings
     query = analyse(question)
     qvec = assistant.embed_query(question)
@@ -44,7 +46,8 @@ def example(assistant, question: str, hits) -> np.ndarray | None:
         return None
     p = hits[ev.rank].passage
     sentence = p.text[ev.start:ev.end][ev.core[0]:ev.core[1]]
-    return features(ev.confidence, question, sentence, f"{p.title}\n{p.text}")
+    shown = normalize(p.text[ev.start:ev.end])
+    return features(ev.confidence, question, sentence, f"{p.title}\n{p.text}"), any(normalize(g) in shown for g in golds)
 
 
 def hits_for(assistant, question: str, k: int):
@@ -56,11 +59,11 @@ def realistic(settings: Settings) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     a = realistic_index(ROOT / "eval/realistic", settings)
     out: dict[str, tuple[list, list]] = {}
     for it in load_items(ROOT / "eval/realistic"):
-        x = example(a, it.question, hits_for(a, it.question, 5))
+        x = example(a, it.question, hits_for(a, it.question, 5), it.answers)
         if x is not None:
             xs, ys = out.setdefault(it.split, ([], []))
-            xs.append(x)
-            ys.append(int(bool(it.answers)))
+            xs.append(x[0])
+            ys.append(int(bool(it.answers)) + int(x[1]))  # 2: the evidence shows a gold answer
     return {k: (np.array(xs), np.array(ys)) for k, (xs, ys) in out.items()}
 
 
@@ -73,10 +76,10 @@ def trial(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     for q in tqdm(questions, desc="trial", unit="q"):
         hits = hits_for(a, q.text, 10)
         for label, hs in ((1, hits[:5]), (0, [h for h in hits if h.passage.doc_id != q.doc_id][:5])):
-            x = example(a, q.text, hs)
+            x = example(a, q.text, hs, q.answers if label else ())
             if x is not None:
-                xs.append(x)
-                ys.append(label)
+                xs.append(x[0])
+                ys.append(label + int(x[1]))
     return np.array(xs), np.array(ys)
 
 
@@ -97,12 +100,14 @@ def main() -> None:
     x = np.vstack([splits["dev"][0], splits["trial"][0]])
     y = np.concatenate([splits["dev"][1], splits["trial"][1]])
     w = np.concatenate([np.ones(len(splits["dev"][1])), TRIAL_WEIGHT * np.ones(len(splits["trial"][1]))])
-    lr = LogisticRegression(C=1.0, max_iter=5000).fit(x, y, sample_weight=w)
+    lr = LogisticRegression(C=1.0, max_iter=5000).fit(x, y > 0, sample_weight=w)
     model = RefusalModel(FEATURES, lr.coef_[0], float(lr.intercept_[0]))
     for name, (xs, ys) in splits.items():
         p = np.array([model.probability(r) for r in xs])
-        print(f"{name:6s} answerable {int(ys.sum()):4d} not {int((ys == 0).sum()):4d}  "
-              f"AUC model {auc(p, ys):.3f}  coverage alone {auc(xs[:, 0], ys):.3f}")
+        shown = ys != 1  # answerable with the gold shown, against unanswerable
+        print(f"{name:6s} answerable {int((ys > 0).sum()):4d} (gold shown {int((ys == 2).sum()):4d}) not {int((ys == 0).sum()):4d}  "
+              f"AUC model {auc(p, ys > 0):.3f} (coverage alone {auc(xs[:, 0], ys > 0):.3f}); "
+              f"gold shown vs not answerable {auc(p[shown], ys[shown] > 0):.3f} ({auc(xs[shown, 0], ys[shown] > 0):.3f})")
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     print(f"weights {dict(zip(FEATURES, np.round(model.weights, 3)))} bias {model.bias:.3f} -> {args.out}")
 

@@ -56,3 +56,8 @@ def test_a_yes_no_question_is_read_from_its_particle():
     # mention it must not get the focus for free.
     assert focus_words("北京今天会下雨吗") == ("下雨",)
     assert focus_share("北京今天会下雨吗", "公司职能部门于今天放假。") == 0.0
+
+
+def test_why_and_when_questions_ask_about_the_predicate_not_the_subject():
+    assert focus_words("公司为什么要给员工发交通补贴？") == ("交通", "补贴")
+    assert focus_words("巴黎明天的天气怎么样") == ("天气",)  # nothing after it: what comes before is asked about
