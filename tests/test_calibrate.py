@@ -46,3 +46,18 @@ def test_the_fitted_threshold_never_demands_more_than_the_ceiling(small_corpus, 
     free = fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=1.0))
     assert fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=free / 2)) == pytest.approx(free / 2)
     assert fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=1.0, refusal_quantile=0.5)) <= free
+
+
+def test_a_threshold_fitted_on_an_older_confidence_scale_is_fitted_again(small_corpus, tmp_path, hash_encoder):
+    a = Assistant.build(small_corpus, tmp_path / "idx", encoder=hash_encoder)
+    fitted = a.manifest.min_confidence
+    path = tmp_path / "idx" / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("confidence")
+    data["min_confidence"] = 0.01  # what an index built before the scale changed may hold
+    path.write_text(json.dumps(data), encoding="utf-8")
+    reopened = Assistant(tmp_path / "idx", encoder=hash_encoder)
+    assert reopened.manifest.min_confidence is None
+    assert not reopened.ask("巴黎明天的天气怎么样").found
+    assert reopened.ask("蓝莓果酱节在哪里举行").found  # the threshold fitted at opening is the one a build fits
+    assert fit_threshold(reopened.index.store, hash_encoder, Settings()) == pytest.approx(fitted, abs=1e-4)
