@@ -38,6 +38,8 @@ _WH = re.compile("|".join(sorted(map(re.escape, {*QUESTION_WORDS, "多高", "多
 _YESNO = re.compile(r"会不会|是不是|能不能|有没有|可不可以|要不要|还是|[吗呢么]$")
 _ADVERBIAL = re.compile(r"为什么|为何|怎么样?|怎样|如何|什么时候|什么时间|何时|哪一?天|哪一?年|几点|多久|多长时间")
 _COUNTERS = set("个元米人次天年月日岁块张名位件台辆户亩吨克斤升度分秒倍家所座种只头层条本部首场届支队套篇字号点周")
+_UNITS = {"小时", "分钟", "公里", "千米", "厘米", "毫米", "平方米", "平方公里", "公斤", "千克", "公顷", "摄氏度", "个月", "星期",
+          "周年", "万元", "亿元", "美元", "人次", "块钱"}
 # Words that sit between the question word and what it asks about without naming it (能领多少, 是什么).
 _FILLER = {"的", "了", "吗", "呢", "啊", "呀", "吧", "是", "有", "在", "和", "与", "及", "或", "能", "要", "会", "可以",
            "需要", "这", "那", "这个", "那个", "这次", "这回", "每", "个", "一", "都", "还", "就", "也", "又", "现在",
@@ -72,8 +74,8 @@ def focus_words(question: str) -> tuple[str, ...]:
         if _PUNCT.fullmatch(w):
             break
         after.append(w)
-    # A lone character there is the thing asked (多少水) unless it only counts it (多少米, 几个).
-    out = [w for w in after if w not in _FILLER and (len(w) > 1 or w not in _COUNTERS)][-1:]
+    # A lone character there is the thing asked (多少水) unless it only counts or measures it (多少米, 几个小时).
+    out = [w for w in after if w not in _FILLER and w not in _COUNTERS and w not in _UNITS][-1:]
     run: list[str] = []
     tail = [w for w in after if w not in _FILLER]
     if _ADVERBIAL.fullmatch(m.group()) and tail:
@@ -95,7 +97,10 @@ def focus_words(question: str) -> tuple[str, ...]:
             break
     # A modal glued to its verb (能领, 要花) is not what is asked about, nor is a lone verb (领, 花).
     run = [w.strip(_MODALS) for w in run]  # jieba glues modals on either side (能领, 前要)
-    return tuple(w for w in out + [w for w in run if len(w) > 1] if w and not _PUNCT.fullmatch(w))
+    found = [w for w in out + [w for w in run if len(w) > 1] if w and not _PUNCT.fullmatch(w)]
+    if not found:  # only a verb and a measure (高铁要坐几个小时): the nearest word before them
+        found = [w for _, _, w in reversed(before) if len(w) > 1 and w not in _FILLER and not _PUNCT.fullmatch(w)][:1]
+    return tuple(found)
 
 
 def focus_share(question: str, sentence: str) -> float:

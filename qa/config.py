@@ -69,9 +69,10 @@ class Settings:
     # changed (qa/calibrate.py) and records it in its manifest: the `refusal_quantile` of the
     # confidences that questions about the wide world (a shipped list) reach in that index, but never
     # above `refusal_ceiling`. How well a wrong passage covers a question depends on the knowledge base
-    # (how many articles share a topic, how large it is), so the quantile moves with it: 0.29 on the
-    # bundled 6-article page, 0.38 on eval/realistic, 0.55 on the CMRC 2018 trial set, where the
-    # ceiling holds it at 0.5: evidence the model finds more likely an answer than not is answered.
+    # (how many articles share a topic, how large it is), so the quantile moves with it: 0.13 on the
+    # bundled 6-article page, 0.21 on eval/realistic, 0.37 on the CMRC 2018 trial set. The ceiling is
+    # for knowledge bases that cover much of the wide world: evidence the model finds more likely an
+    # answer than not is answered.
     # A number here (QA_MIN_CONFIDENCE) overrides every index.
     min_confidence: float | None = None
     refusal_quantile: float = 0.85

@@ -61,3 +61,8 @@ def test_a_yes_no_question_is_read_from_its_particle():
 def test_why_and_when_questions_ask_about_the_predicate_not_the_subject():
     assert focus_words("公司为什么要给员工发交通补贴？") == ("交通", "补贴")
     assert focus_words("巴黎明天的天气怎么样") == ("天气",)  # nothing after it: what comes before is asked about
+
+
+def test_a_measure_after_the_question_word_is_not_what_is_asked():
+    assert focus_words("珠穆朗玛峰的高度是多少米") == ("高度",)
+    assert focus_words("从这里到机场的大巴要坐几个小时？") == ("大巴",)  # past the verb to the nearest word
