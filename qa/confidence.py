@@ -97,9 +97,11 @@ def focus_words(question: str) -> tuple[str, ...]:
             break
     # A modal glued to its verb (能领, 要花) is not what is asked about, nor is a lone verb (领, 花).
     run = [w.strip(_MODALS) for w in run]  # jieba glues modals on either side (能领, 前要)
-    found = [w for w in out + [w for w in run if len(w) > 1] if w and not _PUNCT.fullmatch(w)]
+    # A number is context the passage must hold (`digits_missing`), not the thing asked.
+    found = [w for w in out + [w for w in run if len(w) > 1] if w and not _PUNCT.fullmatch(w) and not w.isdigit()]
     if not found:  # only a verb and a measure (高铁要坐几个小时): the nearest word before them
-        found = [w for _, _, w in reversed(before) if len(w) > 1 and w not in _FILLER and not _PUNCT.fullmatch(w)][:1]
+        found = [w for _, _, w in reversed(before)
+                 if len(w) > 1 and w not in _FILLER and not _PUNCT.fullmatch(w) and not w.isdigit()][:1]
     return tuple(found)
 
 
