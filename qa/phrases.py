@@ -27,10 +27,15 @@ _FORM_RES = [(f, re.compile(p)) for f, p in _FORM_WORDS]
 _FITS = {
     MONEY: re.compile(r"元|块钱"),
     PERCENT: re.compile(r"[%％]|分之|成$|百分点"),
-    PHONE: re.compile(r"^\D{0,4}\d[\d\- ]{5,}\d$"),
+    PHONE: re.compile(r"^\D{0,4}\d[\d\- ]{1,}\d$"),
     CLOCK: re.compile(r"\d[:：]\d|[点时](?:半|\d+分)?$"),
 }
 PHONE_RE = re.compile(r"(?<![\d\-])(?:\d{3,4}-\d{7,8}|400-?\d{3}-?\d{4}|1[3-9]\d{9})(?![\d\-])")
+# A service number is short (110, 12345, 95598): it is a phone number only where the text names it one,
+# before 热线/电话/专线 (“12351”热线, 12345政务服务便民热线) or after 拨打/热线/电话 (拨打12345).
+_SERVICE = r"[“\"「]?(\d{3,6})(?![\d.])[”\"」]?"
+_SERVICE_RE = re.compile(rf"(?<![\d\-.]){_SERVICE}(?![年月日号个人元万亿次件条名家项天岁])(?=[\u4e00-\u9fff]{{0,8}}?(?:热线|电话|专线|服务号|求助号))"
+                         rf"|(?:拨打|热线|电话|专线)[:：为是]?{_SERVICE}(?![\d\-.])")
 
 
 def asked_form(question: str) -> str | None:
@@ -168,5 +173,11 @@ def role_phrases(text: str, kind: str) -> list[tuple[int, int, float]]:
 
 
 def phone_spans(text: str) -> list[tuple[int, int, float]]:
-    """(start, end, 1.0) of each phone number (0879-2123345, 400-872-6655, a mobile number)."""
-    return [(m.start(), m.end(), 1.0) for m in PHONE_RE.finditer(normalize(text))]
+    """(start, end, 1.0) of each phone number (0879-2123345, 400-872-6655, a mobile number) and of each
+    service number the text calls a hotline or a phone (“12351”热线 -> 12351, 拨打12345)."""
+    norm = normalize(text)
+    out = {(m.start(), m.end()) for m in PHONE_RE.finditer(norm)}
+    for m in _SERVICE_RE.finditer(norm):
+        g = 1 if m.group(1) else 2
+        out.add((m.start(g), m.end(g)))
+    return [(s, e, 1.0) for s, e in sorted(out)]

@@ -89,10 +89,20 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
     best = int(np.argmax(scores))
     span = spans[best]
     if kind == TIME:
-        span = range_end(text, span, question)
+        span = _point(text, range_end(text, span, question))
     elif kind in (ORG, PLACE) and typed[best]:
         span = _widest(text, spans, x, typed, span, asked_heads(question))
     return span, float(raw[best])
+
+
+def _point(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A single time without the 自/从 that marks it as a start: 哪一年开始 is answered by 1992年, not 自1992年;
+    a range keeps it (自即日起至2025年2月12日 is one answer)."""
+    s, e = span
+    phrase = text[s:e]
+    if phrase[:1] in ("自", "从") and not any(c in phrase for c in "至到—–~～-") and e - s > 1:
+        return s + 1, e
+    return span
 
 
 def _widest(text: str, spans: list[tuple[int, int]], x: np.ndarray, typed: np.ndarray, span: tuple[int, int],

@@ -69,6 +69,10 @@ def test_questions_this_small_page_answers_are_not_refused(assistant, question, 
     ("關於全國總工會送溫暖行動的報導是哪位記者寫的？", "白莹"),
     ("何时启动送温暖行动", "自即日起至2025年2月12日"),
     ("何時啟動送溫暖行動", "自即日起至2025年2月12日"),
+    ("“工会送温暖行动”是哪一年开始的？", "1992年"),
+    ("职工遇到问题可以拨打哪个热线？", "12351"),
+    ("“工會送溫暖行動”是哪一年開始的？", "1992年"),
+    ("職工遇到問題可以撥打哪個熱線？", "12351"),
 ])
 def test_short_answers_on_the_bundled_page(assistant, question, short):
     r = assistant.ask(question)

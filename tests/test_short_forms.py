@@ -25,6 +25,11 @@ from qa.spans import NUMBER, TIME, candidate_spans
     ("剩余的款项什么时候拨付？", "设备正常运行满两年后，拨付剩余款项。", "满两年后"),
     # a clock time
     ("讲座几点开始？", "社区将于5月10日（星期六）下午3:30在活动中心举办健康讲座。", "下午3:30"),
+    # a short service number the text calls a hotline, without its quotes
+    ("居民有问题可以拨打哪个热线？", "街道将充分发挥“12345”热线作用，畅通居民反映诉求的渠道。", "12345"),
+    ("市民可以打什么电话咨询？", "如有疑问，市民可拨打96128咨询，工作日9时至17时有专人接听。", "96128"),
+    # a year, not the 自 that marks it as a start
+    ("义诊活动是哪一年开始的？", "医院“健康下乡义诊活动”自2008年启动以来，已连续开展16年。", "2008年"),
 ])
 def test_factoid_gets_the_phrase_in_the_asked_form(question, text, expected):
     span, _ = short_span(text, question)
@@ -77,3 +82,16 @@ def test_typed_spans_take_the_whole_expression(text, kind, expected):
 def test_a_word_that_starts_with_a_numeral_is_not_a_year():
     text = "博览会以“千年茶源”为主题，将于11月18日闭幕。"
     assert [text[s:e] for s, e, _ in candidate_spans(text, TIME)] == ["11月18日"]
+
+
+def test_a_year_or_a_count_is_not_a_hotline():
+    from qa.phrases import phone_spans
+
+    text = "2025年开通热线，共有1234名热线工作人员，请拨打12345。"
+    assert [text[a:b] for a, b, _ in phone_spans(text)] == ["12345"]
+
+
+def test_a_range_keeps_its_start_marker():
+    text = "自即日起至2025年2月12日，慰问组将深入基层一线送温暖。"
+    span, _ = short_span(text, "何时启动送温暖行动")
+    assert text[span[0]:span[1]] == "自即日起至2025年2月12日"
