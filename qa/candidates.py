@@ -67,7 +67,7 @@ _UNIT_END = set("人名位元个项次家所座台辆架艘件条本部首场届
 _DATELINE = re.compile(r"(?:本报|新华社|中新社|记者)[^，,。]{0,12}?\d{1,2}月\d{1,2}日电|[(（]记者[^)）]{1,20}[)）]|本报讯")
 _TITLE = re.compile(r"《[^《》]{1,40}》|「[^「」]{1,40}」|“[^“”]{1,40}”|\"[^\"]{1,40}\"")
 _PUNCT_EDGE = "，,、：:；;。！？!?…·—-～~ \n\t"
-_POS = {"n": 1, "nr": 2, "ns": 3, "nt": 4, "nz": 5, "v": 6, "vn": 7, "a": 8, "m": 9, "q": 10, "t": 11, "d": 12,
+POS_CODES = {"n": 1, "nr": 2, "ns": 3, "nt": 4, "nz": 5, "v": 6, "vn": 7, "a": 8, "m": 9, "q": 10, "t": 11, "d": 12,
         "p": 13, "c": 14, "u": 15, "uj": 15, "ul": 15, "uz": 15, "f": 16, "r": 17, "eng": 18, "x": 19, "i": 20, "l": 20, "s": 21}
 MAX_WORDS = 6  # a word run longer than this is a clause, not a phrase
 MAX_RUN_CHARS = 16
@@ -239,8 +239,8 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
     pos_start = np.zeros(n + 1, np.float32)
     pos_end = np.zeros(n + 1, np.float32)
     for a, b, f in words:
-        pos_start[a] = _POS.get(f, 0)
-        pos_end[b] = _POS.get(f, 0)
+        pos_start[a] = POS_CODES.get(f, 0)
+        pos_end[b] = POS_CODES.get(f, 0)
 
     c_start = np.array([a for a, _ in clauses], np.int64)
     c_end = np.array([b for _, b in clauses], np.int64)

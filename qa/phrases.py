@@ -73,6 +73,23 @@ def asked_heads(question: str) -> tuple[str, ...]:
     return tuple(noun[:n] for n in range(len(noun), 0, -1))
 
 
+_ASKS_NOUN = re.compile(r"(?:什么|哪一?[个些种类样项])(.{1,6})")
+# 是什么职务 asks for a post (行政部经理), named by its title word.
+POST_NOUNS = ("职务", "职位", "身份", "头衔", "职称", "官职", "岗位")
+
+
+def asked_noun(question: str) -> str:
+    """The noun a what- or which-question asks about (加什么油 -> 油, 有什么补偿 -> 补偿), or "" when the
+    word after 什么 is not a noun (用什么付款 asks how, not for a 付款)."""
+    from .spans import tagged
+
+    m = _ASKS_NOUN.search(normalize(question))
+    if not m:
+        return ""
+    words = tagged(m.group(1))
+    return m.group(1)[:words[0][1]] if words and words[0][2] in ("n", "ng", "nz", "vn") and words[0][0] == 0 else ""
+
+
 def has_form(phrase: str, form: str | None) -> bool:
     """Whether `phrase` is in the asked `form` (always true when there is none)."""
     return form is None or bool(_FITS[form].search(normalize(phrase)))

@@ -12,13 +12,14 @@ import re
 
 import numpy as np
 
-from .candidates import FEATURES, WHY, candidates, question_kind
-from .phrases import PHONE, asked_form, asked_heads, named
+from .candidates import FEATURES, POS_CODES, WHAT, WHICH, WHY, candidates, question_kind
+from .phrases import PHONE, POST_NOUNS, asked_form, asked_heads, asked_noun, named
 from .spans import (
     NUMBER,
     ORG,
     PLACE,
     TIME,
+    TITLES,
     asks_bound,
     at_bound,
     fits,
@@ -32,6 +33,7 @@ MODEL = "short_answer"
 # Question kinds whose answer can be asked in a form (money, a share, a phone number, a clock time); a why- or
 # how-question that mentions 补贴 still asks for a reason or a way, not an amount.
 _FORMED = (None, NUMBER, TIME, "what", "which")
+_NOUN_POS = tuple(POS_CODES[f] for f in ("n", "nt", "nz"))
 _TOTAL = re.compile(r"一共|总共|共有|共计|合计|总计|累计|总数")
 _TOTAL_MARK = ("共", "合计", "总计", "累计", "总")
 SPECIFIC = 2.0  # log-odds per unit of a typed phrase's specificity (qa.spans)
@@ -86,13 +88,37 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
         cause = (x[:, col["cause_start"]] > 0) & (x[:, col["whole_clause"]] > 0) & (x[:, col["in_question"]] == 0)
         if cause.any():
             scores = np.where(cause, scores, -np.inf)
+    elif question_kind(question) in (WHAT, WHICH):
+        # 加什么油 is answered by the noun phrase that names one (46号机械油), 是什么职务 by a post (行政部经理).
+        noun = asked_noun(question)
+        asked = _asked_phrases(text, spans, x, noun)
+        if asked.any():
+            typed = asked
+            align = x[:, col["left_align"]] + x[:, col["right_align"]]
+            scores = np.where(asked, scores + ALIGN * align, -np.inf)
     best = int(np.argmax(scores))
     span = spans[best]
     if kind == TIME:
         span = _point(text, range_end(text, span, question))
-    elif kind in (ORG, PLACE) and typed[best]:
+    elif (kind in (ORG, PLACE) or question_kind(question) in (WHAT, WHICH)) and typed[best]:
         span = _widest(text, spans, x, typed, span, asked_heads(question))
     return span, float(raw[best])
+
+
+def _asked_phrases(text: str, spans: list[tuple[int, int]], x: np.ndarray, noun: str) -> np.ndarray:
+    """Which candidates are noun phrases naming what the question asks about: ending in its noun and saying
+    more than it, or ending in a title when it asks for a post."""
+    col = {name: i for i, name in enumerate(FEATURES)}
+    if not noun:
+        return np.zeros(len(spans), bool)
+    post = noun in POST_NOUNS
+    ends = TITLES if post else (noun,)
+    # A post is a run of nouns ending in a title (行政部经理 before the name 周建华: not a whole noun phrase).
+    nominal = x[:, col["noun_phrase"]] > 0
+    if post:
+        nominal |= np.isin(x[:, col["pos_first"]], _NOUN_POS) & np.isin(x[:, col["pos_last"]], _NOUN_POS)
+    return np.array([nominal[i] and x[i, col["in_question"]] == 0 and text[a:b].endswith(ends)
+                     and b - a > len(noun) and text[a:b] not in TITLES for i, (a, b) in enumerate(spans)])
 
 
 def _point(text: str, span: tuple[int, int]) -> tuple[int, int]:

@@ -18,11 +18,13 @@ TIME, NUMBER, PERSON, PLACE, ORG = "time", "number", "person", "place", "org"
 # time before 几 is a number; 哪个单位 an organisation before 哪个 anything).
 _TYPE_WORDS: tuple[tuple[str, str], ...] = (
     (ORG, r"哪个单位|哪些单位|哪家|哪个组织|什么组织|什么机构|哪个机构|哪个部门|什么部门|哪个公司|什么公司|哪所|哪个团队|哪支"),
-    (TIME, r"何时|什么时候|什么时间|哪年|哪一年|哪个年|哪天|哪一天|几月|几号|几日|哪个月|哪月|何年|哪个朝代|什么朝代|哪个时期|什么年代|哪个世纪|几点"),
+    (TIME, r"何时|什么时候|什么时间|哪年|哪一年|哪个年|哪天|哪一天|几月|几号|几日|哪个月|哪月|何年|哪个朝代|什么朝代|哪个时期|什么年代|哪个世纪|几点|什么时段|哪个时段|哪些时段|哪段时间"),
     (PERSON, r"谁|哪位|哪一位|何人|哪个人|哪些人"),
     (PLACE, r"哪里|哪儿|在哪|何地|何处|哪个国家|哪国|哪个城市|哪座|哪个省|哪个地区|哪个[县市区镇乡村州]|哪个街道|哪个社区|什么地方|哪个地方|去哪|哪几个地方|哪些地方|哪几个城市|哪些城市"),
     # 哪几个X asks which ones, not how many.
-    (NUMBER, r"多少|(?<!哪)几|多大|多长|多高|多重|多远|多久|多宽|多深|多厚|多快|多老|第几"),
+    # 有多沉, 烧到多热, 会有多吵 ask for a measure too (after 有/到/要..., so 许多热心 is not one).
+    (NUMBER, (r"多少|(?<!哪)几|多大|多长|多高|多重|多远|多久|多宽|多深|多厚|多快|多老|第几"
+              r"|(?<=[有到要会得能是够])多(?:沉|热|冷|烫|吵|响|贵|低|粗|细|窄|近|亮|暗|矮|轻|大声)")),
 )
 _TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_WORDS]
 
@@ -68,7 +70,7 @@ _ORG_SUFFIX = re.compile(
 _NOT_IN_NAME = set("的了是在和与及或被把将也都就而之其于对从以由为着过吗呢吧等说曾已又还并向给跟同")
 # The commonest surnames (over 85% of people) and titles that come right before a name.
 _SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-_TITLES = ("记者", "经理", "主任", "局长", "书记", "董事长", "主席", "部长", "处长", "科长", "厂长", "院长", "校长",
+TITLES = ("记者", "经理", "主任", "局长", "书记", "董事长", "主席", "部长", "处长", "科长", "厂长", "院长", "校长",
            "市长", "县长", "区长", "镇长", "村长", "会长", "秘书长", "总监", "教授", "委员", "主持人", "通讯员", "联系人",
            "秘书", "总监", "会计", "干事", "专员", "助理", "组长", "班长", "队长", "站长", "所长", "行长", "律师", "医生", "老师", "工程师")
 # Types found by regex are cheap enough to test every sentence for; tagged ones only the chosen answer.
@@ -117,7 +119,7 @@ def _tagged(text: str) -> tuple[tuple[int, int, str], ...]:
         # A surname jieba left on its own (白 a, 段 q, 马 n) before a given name of one or two characters:
         # tagged as a name (莹 nr, 志强 nr), or after a title (经理马俊, 记者白莹).
         surname = prev is not None and prev[1] - prev[0] == 1 and norm[prev[0]] in _SURNAMES and (
-            prev[2] == "nr" or w.flag.startswith("nr") or len(out) >= 2 and norm[out[-2][0]:out[-2][1]].endswith(_TITLES))
+            prev[2] == "nr" or w.flag.startswith("nr") or len(out) >= 2 and norm[out[-2][0]:out[-2][1]].endswith(TITLES))
         if (surname and 1 <= e - s <= 2 and w.flag not in ("x", "m", "eng", "v", "p", "c", "u", "uj", "ul")
                 and w.word not in _NOT_IN_NAME and w.word[0] not in _NOT_IN_NAME):
             out[-1] = (prev[0], e, "nr")

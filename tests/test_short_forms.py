@@ -5,7 +5,7 @@ import pytest
 
 from qa.phrases import CLOCK, MONEY, PERCENT, PHONE, asked_form, asked_unit
 from qa.short import short_span
-from qa.spans import NUMBER, TIME, candidate_spans
+from qa.spans import NUMBER, TIME, candidate_spans, question_type
 
 
 @pytest.mark.parametrize("question, text, expected", [
@@ -95,3 +95,23 @@ def test_a_range_keeps_its_start_marker():
     text = "自即日起至2025年2月12日，慰问组将深入基层一线送温暖。"
     span, _ = short_span(text, "何时启动送温暖行动")
     assert text[span[0]:span[1]] == "自即日起至2025年2月12日"
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    # the noun phrase naming what 什么油 asks for, not the clause
+    ("保养时齿轮箱里要加什么油？", "每运行500小时，应向齿轮箱内加注32号液压油约2升。", "32号液压油"),
+    # a post is named by its title, not by the sentence that mentions it
+    ("担任项目总指挥的李明是什么职务？", "项目总指挥由工程部经理李明担任，值班电话：0871-6543210。", "工程部经理"),
+])
+def test_a_what_question_gets_the_noun_phrase_it_asks_about(question, text, expected):
+    span, _ = short_span(text, question)
+    assert text[span[0]:span[1]] == expected
+
+
+@pytest.mark.parametrize("question", ["这台机器有多沉？", "水要烧到多热？", "电梯开起来会有多吵？"])
+def test_how_heavy_hot_loud_are_number_questions(question):
+    assert question_type(question) == NUMBER
+
+
+def test_many_warm_hearted_is_not_a_number_question():
+    assert question_type("许多热心群众参与了什么活动？") is None
