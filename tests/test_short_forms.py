@@ -115,3 +115,15 @@ def test_how_heavy_hot_loud_are_number_questions(question):
 
 def test_many_warm_hearted_is_not_a_number_question():
     assert question_type("许多热心群众参与了什么活动？") is None
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    # the means, from the preposition the question puts before 什么
+    ("社区打算通过什么渠道招募志愿者？", "经居委会讨论，社区拟通过网格员上门动员方式招募，名额为20人。", "通过网格员上门动员方式招募"),
+    ("调试时应该按什么顺序操作？", "2. 接通电源后，按先低速、后高速的顺序调试，全程约10分钟。", "按先低速、后高速的顺序调试"),
+    # the outcome, after the clause that states the case
+    ("会员逾期不还书会怎样？", "会员逾期30天仍未归还图书的，暂停其借阅资格。", "暂停其借阅资格"),
+])
+def test_a_how_question_gets_the_means_or_the_outcome(question, text, expected):
+    span, _ = short_span(text, question)
+    assert text[span[0]:span[1]] == expected
