@@ -4,7 +4,9 @@
 a gradient-boosted tree ensemble (`ranker.py`, trained by `scripts/train_short_answer.py`) scores them.
 Hard constraints a person would apply come on top: a factoid asks for a phrase of its type (a date for
 何时, a whole organisation name for 哪个部门) in the form its words ask (补贴多少 -> an amount of money,
-比例 -> a share, 电话 -> a phone number), and a why-question for the clause that gives the cause.
+比例 -> a share, 电话 -> a phone number, “12351”热线 -> 12351), and a why-question for the clause that gives the
+cause. What- and how-questions name what they want: 加什么油 a noun phrase ending in 油, 是什么职务 a post,
+通过什么方式 the phrase from 通过 on, 会怎样 what follows the clause stating the case.
 """
 from __future__ import annotations
 
@@ -12,7 +14,16 @@ import re
 
 import numpy as np
 
-from .candidates import FEATURES, HOW, POS_CODES, WHAT, WHICH, WHY, candidates, question_kind
+from .candidates import (
+    FEATURES,
+    HOW,
+    POS_CODES,
+    WHAT,
+    WHICH,
+    WHY,
+    candidates,
+    question_kind,
+)
 from .phrases import PHONE, POST_NOUNS, asked_form, asked_heads, asked_noun, named
 from .spans import (
     NUMBER,
