@@ -120,6 +120,11 @@ def _question_parts(question: str) -> tuple[str, str, str, frozenset[str], froze
     return q, left, right, chars, bigrams, counted
 
 
+def question_chars(question: str) -> frozenset[str]:
+    """The characters of the question other than its question word, punctuation and function characters."""
+    return _question_parts(question)[3]
+
+
 def _common_suffix(a: str, b: str, cap: int = 4) -> int:
     n = 0
     while n < min(len(a), len(b), cap) and a[-1 - n] == b[-1 - n]:

@@ -127,3 +127,9 @@ def test_many_warm_hearted_is_not_a_number_question():
 def test_a_how_question_gets_the_means_or_the_outcome(question, text, expected):
     span, _ = short_span(text, question)
     assert text[span[0]:span[1]] == expected
+
+
+def test_of_several_amounts_the_one_in_the_clause_the_question_mirrors_wins():
+    text = "对特困人员每人发放慰问金600元，对低保家庭每户发放慰问金500元，对孤儿每人发放慰问金800元。"
+    span, _ = short_span(text, "特困人员每人发多少慰问金？")
+    assert text[span[0]:span[1]] == "600元"
