@@ -109,6 +109,7 @@ _PLACE_HEAD = re.compile(r"(?:中心|广场|网站|平台|交易所|会场|会�
 # Words right before a place or a party: 在/于/向/到 (where), 由/交由/被 (who does it).
 LOCATIVE = ("在", "于", "向", "到", "赴", "位于", "来自", "设在", "前往", "地址为", "地点为", "地点是", "地址是", "至")
 AGENT = ("由", "交由", "被", "请", "委托")
+_PREPOSITIONS = frozenset(LOCATIVE + AGENT) - {"至"}
 
 
 def named(phrase: str) -> bool:
@@ -131,6 +132,8 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
         w = norm[s:e]
         nxt = words[i + 1] if i + 1 < len(words) else None
         nominal = f in _NOMINAL or (cur and len(w) == 1 and w in _HEAD_CHARS and f not in ("p", "v", "c", "uj", "x"))
+        # jieba sometimes tags a preposition as a noun (交由/n 保卫科): it ends a noun phrase all the same.
+        nominal = nominal and w not in _PREPOSITIONS
         # A number belongs to a noun phrase only as a house number (茶城大道88号) or a model (304不锈钢).
         number = f in ("m", "eng") and w[:1].isdigit() and nxt is not None and (
             norm[nxt[0]:nxt[1]] in ("号", "号楼", "室", "栋", "单元") or nxt[2] in ("n", "nz") and cur)

@@ -133,3 +133,9 @@ def test_of_several_amounts_the_one_in_the_clause_the_question_mirrors_wins():
     text = "对特困人员每人发放慰问金600元，对低保家庭每户发放慰问金500元，对孤儿每人发放慰问金800元。"
     span, _ = short_span(text, "特困人员每人发多少慰问金？")
     assert text[span[0]:span[1]] == "600元"
+
+
+def test_a_preposition_tagged_as_a_noun_does_not_join_the_organisation():
+    text = "仓库钥匙统一交由保卫科封存，节日期间严禁燃放烟花爆竹。"
+    span, _ = short_span(text, "放假期间库房钥匙由哪个部门保管？")
+    assert text[span[0]:span[1]] == "保卫科"
