@@ -139,7 +139,19 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
         span = _point(text, range_end(text, span, question))
     elif (kind in (ORG, PLACE) or question_kind(question) in (WHAT, WHICH)) and typed[best]:
         span = _widest(text, spans, x, typed, span, asked_heads(question))
-    return span, float(raw[best])
+    return _unnumbered(text, span), float(raw[best])
+
+
+# A list or article number that opens a clause (5. 揉捻结束后先松压, 第一条 为改善..., （二）...) is not part of it.
+_LIST_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零\d]+[条章节款项]|\d{1,2}[.．、](?!\d)|[（(][一二三四五六七八九十\d]{1,3}[)）]"
+                          r"|[一二三四五六七八九十]{1,3}、)\s*")
+
+
+def _unnumbered(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """`span` without a list or article number at its start (when something is left)."""
+    s, e = span
+    m = _LIST_NUMBER.match(normalize(text[s:e]))
+    return (s + m.end(), e) if m and s + m.end() < e else span
 
 
 def _asked_phrases(text: str, spans: list[tuple[int, int]], x: np.ndarray, noun: str) -> np.ndarray:

@@ -139,3 +139,9 @@ def test_a_preposition_tagged_as_a_noun_does_not_join_the_organisation():
     text = "仓库钥匙统一交由保卫科封存，节日期间严禁燃放烟花爆竹。"
     span, _ = short_span(text, "放假期间库房钥匙由哪个部门保管？")
     assert text[span[0]:span[1]] == "保卫科"
+
+
+def test_a_list_number_is_not_part_of_the_answer():
+    text = "5. 烘干结束后先降温，再打开出料门出料；"
+    span, _ = short_span(text, "烘干结束后第一步做什么？")
+    assert "先降温" in text[span[0]:span[1]] and not text[span[0]:span[1]].startswith("5")
