@@ -1,14 +1,10 @@
 """Extractive answers: the evidence sentence, the answering span, and abstention.
 
-1. Every sentence of the top passages is scored by the question's character
-   uni/bigrams it contains, each weighted by corpus IDF times passage-local IDF
-   (a word in every sentence of the passage says nothing about which one
-   answers). Words of the passage's topic (its title) are left out: they
-   match every sentence, so they would only reward long ones. Small bonuses go
-   to sentences that hold a phrase of the asked type (a date for 何时, an amount
-   in 元 for 多少钱, ...), to dense similarity with the question, and to an
-   article's lead when the question only names its topic; a document pays for
-   its fused retrieval score's gap to the first hit.
+1. Every sentence of the top passages is a candidate; a small gradient-boosted model
+   (qa/evidence.py, qa/models/evidence.json) picks the one that holds the answer from
+   how much of the question it covers (IDF weighted, passage-local IDF, topic words
+   left out), whether it holds a phrase of the asked type, its dense similarity, its
+   passage's retrieval rank and score gap, its neighbours and its place in the article.
 2. The shown answer is the window of whole clauses around that sentence that
    best covers the question, up to `Settings.max_answer_chars`: long
    sentences are trimmed to their densest clauses, short ones widened with a
@@ -22,33 +18,26 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import DEFAULT_MIN_CONFIDENCE, Settings
 from .confidence import answer_probability
+from .evidence import best_sentence, has_new_span, question_idf, sentence_candidates, topic_tokens
 from .query import Query
 from .short import short_span
-from .spans import NUMBER, REGEX_KINDS, candidate_spans, has_span
 from .stores import Store
-from .text import char_tokens, clause_spans, normalize, strip_question_words
+from .text import char_tokens, clause_spans, normalize
 from .sources import cite
 from .types import NOT_FOUND, Answer, Hit
 
 
 @dataclass(frozen=True)
 class AnswerWeights:
-    """Sentence-choice and confidence weights, measured on the CMRC 2018 trial set."""
+    """Confidence and answer-window weights, measured on the CMRC 2018 trial set (the sentence is chosen
+    by the model of qa/evidence.py)."""
 
-    passages: int = 3  # how many top hits to take sentences from
-    gap_penalty: float = 1.0  # times the fused-score gap of the document's best hit to the first hit
-    type_bonus: float = 0.12  # the sentence holds a phrase of the asked type
-    dense: float = 0.25  # times the sentence-question cosine
-    lead_bonus: float = 0.3  # the article's opening sentences, for questions only about its topic
-    lead_chars: int = 60
-    unigram: float = 0.5  # a single character says less than a bigram
     # Confidence = cover_weight * passage coverage + (1 - cover_weight) * dense cosine of the best sentence.
     cover_weight: float = 0.8
     cover_power: float = 2.0
@@ -61,21 +50,6 @@ class AnswerWeights:
 
 
 DEFAULT_WEIGHTS = AnswerWeights()
-
-# Particles, prepositions, conjunctions and light verbs, as single characters: they do not say which
-# sentence answers (幸福里小区在哪里 -> 在 matched any sentence with 在), so sentence choice leaves them
-# out; bigrams holding them still count. Trial answer hit 0.832 -> 0.838; realistic dev (refusal off) 0.818 -> 0.826.
-_FUNCTION_CHARS = frozenset("的了是在和与及或被把将也都就而之其于对从以由为着过吗呢吧等要会能有给来去")
-
-
-@dataclass(frozen=True)
-class _Sentence:
-    rank: int
-    start: int
-    end: int
-    score: float
-    cover: float
-
 
 @dataclass(frozen=True)
 class Evidence:
@@ -119,107 +93,28 @@ def _answer_probability(query: Query, hits: list[Hit], ev: Evidence) -> float:
 
 def choose_evidence(query: Query, hits: list[Hit], store: Store, qvec: np.ndarray | None, max_chars: int,
                     weights: AnswerWeights = DEFAULT_WEIGHTS) -> Evidence | None:
-    """The sentence that best answers the question, widened or trimmed to a window of whole clauses."""
+    """The sentence that best answers the question (the learned choice of qa/evidence.py), widened or
+    trimmed to a window of whole clauses."""
     question = query.understood
     q_toks = list(dict.fromkeys(query.chars))
     if not hits or not q_toks:
         return None
-    raw_idf = dict(zip(q_toks, store.idf(q_toks).tolist()))
-    idf = {t: v * (weights.unigram if len(t) == 1 else 1.0) for t, v in raw_idf.items()}
-    idf = {t: v for t, v in idf.items() if t not in _FUNCTION_CHARS} or idf
-    kind = query.kind
-    q = qvec.astype(np.float32).ravel() if qvec is not None else None
-
-    best: _Sentence | None = None
-    best_dense = 0.0
-    # The penalty is by document (its best hit's fused-score gap to the first hit): passages of one
-    # article compete on their sentences alone. A fixed penalty per document rank (0.5) ruled out a
-    # near-tied second article (realistic, refusal off: answer hit 0.805 -> 0.815 with the gap).
-    doc_gap = {h.passage.doc_id: hits[0].score - h.score for h in reversed(hits)}
-    for rank, hit in enumerate(hits[: weights.passages]):
-        spans, vecs = store.sentences(hit.pid)
-        if not len(spans):
-            continue
-        text = hit.passage.text
-        sents = [set(char_tokens(text[s:e])) for s, e in spans.tolist()]
-        topic = _topic(question, q_toks, hit.passage.title)
-        w = _weights(idf, sents, topic)
-        total = sum(w.values()) or 1.0
-        # A question only about the article's topic (什么是X; when did <headline> happen) is answered by its lead.
-        lead = weights.lead_bonus if hit.passage.position == 0 and topic >= set(idf) else 0.0
-        dense = vecs @ q if q is not None else np.zeros(len(spans), np.float32)
-        for (s, e), toks, d in zip(spans.tolist(), sents, dense.tolist()):
-            cover = sum(v for t, v in w.items() if t in toks) / total
-            typed = weights.type_bonus if kind and _has_new_span(text[s:e], kind, question) else 0.0
-            score = (cover + typed + weights.dense * d - weights.gap_penalty * doc_gap[hit.passage.doc_id]
-                     + (lead if s < weights.lead_chars else 0.0))
-            if best is None or score > best.score:
-                best, best_dense = _Sentence(rank, s, e, score, cover), d
-
-    if best is None:
+    raw_idf, idf = question_idf(query, store)
+    cands = sentence_candidates(query, hits, store, qvec, idf)
+    if cands is None:
         return None
-    hit = hits[best.rank]
-    confidence = _confidence(raw_idf, hit, best_dense, weights)
-    start, end = _window(hit.passage.text, best.start, best.end, idf, _topic(question, q_toks, hit.passage.title),
+    i = best_sentence(cands)
+    rank, (s, e), cover, dense = int(cands.rank[i]), cands.span[i].tolist(), float(cands.cover[i]), float(cands.dense[i])
+    hit = hits[rank]
+    confidence = _confidence(raw_idf, hit, dense, weights)
+    kind = query.kind
+    start, end = _window(hit.passage.text, s, e, idf, topic_tokens(question, q_toks, hit.passage.title),
                          kind, question, max_chars, weights)
-    core = (max(best.start, start) - start, max(min(best.end, end) - start, 0))
+    core = (max(s, start) - start, max(min(e, end) - start, 0))
     bigrams = [t for t in q_toks if len(t) == 2]
     n = max(len(store), 1)
     unknown = sum(raw_idf[t] >= math.log(1.0 + (n + 0.5) / 0.5) - 1e-9 for t in bigrams) / max(len(bigrams), 1)
-    return Evidence(best.rank, start, end, core, confidence, best.cover, best_dense, unknown)
-
-
-def _topic(question: str, q_toks: list[str], title: str) -> set[str]:
-    """The question's tokens that only name the passage's topic (its title).
-
-    Characters of the question that belong to a bigram of the title are blanked
-    out before tokenising, so tokens that straddle the topic and the next word
-    (严长寿的 -> 寿的) go too: they would match wherever the topic is followed by 的.
-    """
-    title_bigrams = {t for t in char_tokens(title) if len(t) == 2}
-    norm = strip_question_words(normalize(question))
-    masked = list(norm)
-    for i in range(len(norm) - 1):
-        if norm[i:i + 2] in title_bigrams:
-            masked[i] = masked[i + 1] = " "
-    return set(q_toks) - set(char_tokens("".join(masked)))
-
-
-def _weights(idf: dict[str, float], sents: list[set[str]], topic: set[str]) -> dict[str, float]:
-    """Corpus IDF times passage-local IDF of each question token; topic tokens get none."""
-    n = len(sents)
-    out = {}
-    for t, v in idf.items():
-        df = sum(t in s for s in sents)
-        if df and t not in topic:
-            out[t] = v * math.log(1.0 + n / df)
-    if not out and set(idf) <= topic:  # the question is only about the topic: then its words are all we have
-        out = {t: v for t, v in idf.items() if any(t in s for s in sents)}
-    # Tokens absent from the passage still count in the total, so a sentence never covers more than the passage does.
-    out.update({t: v * math.log(1.0 + n) for t, v in idf.items() if t not in out and t not in topic})
-    return out
-
-
-# A counter right after 多少/几 names the unit of the answer (多少人 -> 1268人, 几次 -> 8次); 钱 asks for money.
-# 第几名 asks for a rank, not a count.
-_COUNTER = re.compile(r"(?:多少|(?<!第)几)(钱|[人次户名位元个项家台辆件条场届天年岁米吨斤升层])")
-_MONEY = re.compile(r"元|块")
-
-
-def _has_new_span(text: str, kind: str, question: str) -> bool:
-    """Whether `text` holds a phrase of the asked type that the question does not already say.
-
-    Only regex-found types: tagging every sentence with jieba.posseg would cost more than the bonus is
-    worth. When the question names its counter, the quantity must be counted in it (or in money for 钱).
-    """
-    if kind not in REGEX_KINDS:
-        return False
-    m = _COUNTER.search(normalize(question)) if kind == NUMBER else None
-    if m is None:
-        return has_span(text, kind, question)
-    unit = _MONEY if m.group(1) == "钱" else re.compile(re.escape(m.group(1)))
-    # The quantity must be new to the question as well as counted in the asked unit.
-    return any(unit.search(p) and has_span(p, kind, question) for p in (text[s:e] for s, e, _ in candidate_spans(text, kind)))
+    return Evidence(rank, start, end, core, confidence, cover, dense, unknown)
 
 
 def _confidence(idf: dict[str, float], hit: Hit, dense: float, weights: AnswerWeights) -> float:
@@ -263,7 +158,7 @@ def _window(text: str, s: int, e: int, idf: dict[str, float], topic: set[str], k
             recall = (min(b, e) - max(a, s)) / (e - s)
             score = (covered + weights.window_own * recall + weights.window_fill * min(b - a, max_chars) / max_chars
                      - weights.window_over * max(b - a - max_chars, 0) / max_chars)
-            if kind and _has_new_span(text[a:b], kind, question):
+            if kind and has_new_span(text[a:b], kind, question):
                 score += weights.window_type
             if score > best_score:
                 best, best_score = (a, b), score
