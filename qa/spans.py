@@ -264,10 +264,18 @@ _ASKS_YEAR = re.compile(r"哪一?年|何年|哪个年份|什么年份|哪一年�
 _BARE_YEAR = re.compile(rf"{_NUM}年(?!{_NUM}月)|年代|世纪")
 
 
+# 多少年 / 几年 counts years (开展了30余年): a calendar year (自1992年) is when, not how long.
+_ASKS_YEARS = re.compile(r"(?:多少|几)个?年(?!级|代)")
+_CALENDAR_YEAR = re.compile(r"^(?:公元)?[12]\d{3}年$")
+
+
 def fits(phrase: str, kind: str | None, question: str) -> bool:
-    """Whether a phrase of type `kind` has the grain the question asks for (哪一年 wants a year, not a day)."""
+    """Whether a phrase of type `kind` has the grain the question asks for (哪一年 wants a year, not a day;
+    多少年 a number of years, not a calendar year)."""
     if kind == TIME and _ASKS_YEAR.search(normalize(question)):
         return bool(_BARE_YEAR.search(normalize(phrase)))
+    if kind == NUMBER and _ASKS_YEARS.search(normalize(question)):
+        return not _CALENDAR_YEAR.match(normalize(phrase).strip())
     return True
 
 

@@ -30,6 +30,8 @@ from qa.spans import NUMBER, TIME, candidate_spans, question_type
     ("市民可以打什么电话咨询？", "如有疑问，市民可拨打96128咨询，工作日9时至17时有专人接听。", "96128"),
     # a year, not the 自 that marks it as a start
     ("义诊活动是哪一年开始的？", "医院“健康下乡义诊活动”自2008年启动以来，已连续开展16年。", "2008年"),
+    # a number of years, not the calendar year the sentence starts from
+    ("义诊活动开展了多少年？", "医院“健康下乡义诊活动”自2008年启动以来，已连续开展16年，从义诊拓展到健康讲座、慢病随访和家庭医生签约。", "16年"),
 ])
 def test_factoid_gets_the_phrase_in_the_asked_form(question, text, expected):
     span, _ = short_span(text, question)
