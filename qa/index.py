@@ -8,6 +8,7 @@ replaced atomically.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ from .config import Manifest, Settings
 from .encoders import Encoder, PassageSentenceEncoder
 from . import storage
 from .errors import CorruptIndexError, IndexNotFoundError
+from . import pipeline
 from .stores import Batch, Store, create_store, open_store
 from .text import char_tokens, sentence_spans, word_tokens
 from .types import DocInfo, Passage
@@ -112,22 +114,28 @@ class Index:
         spans = [sentence_spans(p.text) for p in passages]
         stats.tokenize += time.perf_counter() - t
 
-        t = time.perf_counter()
-        if isinstance(encoder, PassageSentenceEncoder):
-            pvecs, svecs = _embed_together(encoder, texts, passages, spans, progress)
-        else:
-            sent_texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
-            pvecs, svecs = _embed(encoder, texts, sent_texts, settings.batch_size, progress)
-        stats.embed += time.perf_counter() - t
+        # A large batch is tokenised by a worker process while this one embeds (qa/pipeline.py).
+        with contextlib.ExitStack() as stack:
+            worker = stack.enter_context(pipeline.Tokenizer(texts)) if len(texts) >= pipeline.MIN_PASSAGES else None
+            t = time.perf_counter()
+            if isinstance(encoder, PassageSentenceEncoder):
+                pvecs, svecs = _embed_together(encoder, texts, passages, spans, progress)
+            else:
+                sent_texts = [p.text[s:e] for p, sp in zip(passages, spans) for s, e in sp]
+                pvecs, svecs = _embed(encoder, texts, sent_texts, settings.batch_size, progress)
+            stats.embed += time.perf_counter() - t
 
-        # Tokens are made as the store consumes them; the time spent making them is told apart.
-        clock = [0.0]
-        t = time.perf_counter()
-        words = _counted(_timed(word_tokens, texts, clock), len(texts), "words", progress)
-        chars = _counted(_timed(char_tokens, texts, clock), len(texts), "characters", progress)
-        self.store.add(Batch(ids, list(passages), words, chars, pvecs, spans, svecs))
-        stats.tokenize += clock[0]
-        stats.bm25 += time.perf_counter() - t - clock[0]
+            # Tokens are made (or waited for) as the store consumes them; that time is told apart.
+            clock = [0.0]
+            t = time.perf_counter()
+            made = (worker.words(), worker.chars()) if worker else (None, None)
+            words = _timed_iter(made[0], clock) if made[0] is not None else _timed(word_tokens, texts, clock)
+            chars = _timed_iter(made[1], clock) if made[1] is not None else _timed(char_tokens, texts, clock)
+            words = _counted(words, len(texts), "words", progress)
+            chars = _counted(chars, len(texts), "characters", progress)
+            self.store.add(Batch(ids, list(passages), words, chars, pvecs, spans, svecs))
+            stats.tokenize += clock[0]
+            stats.bm25 += time.perf_counter() - t - clock[0]
         self._refresh_manifest()
         stats.passages += len(passages)
         stats.sentences += len(svecs)
@@ -185,6 +193,21 @@ def _timed(fn, texts, clock: list[float]):
         out = fn(x)
         clock[0] += time.perf_counter() - t
         yield out
+
+
+def _timed_iter(items, clock: list[float]):
+    """The items of an iterator, adding the time spent waiting for each to clock[0]."""
+    items = iter(items)
+    while True:
+        t = time.perf_counter()
+        x = next(items, _END)
+        clock[0] += time.perf_counter() - t
+        if x is _END:
+            return
+        yield x
+
+
+_END = object()
 
 
 def _counted(items, total: int, what: str, progress: bool):
