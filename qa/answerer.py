@@ -14,7 +14,7 @@ ignore it.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -45,7 +45,7 @@ class Extractive:
     """The default: the best evidence window among the hits, its short answer, calibrated refusal (qa/answer.py)."""
 
     name: str = "extractive"
-    weights: "AnswerWeights | None" = field(default=None)
+    weights: "AnswerWeights | None" = None  # None: the measured defaults (answer.DEFAULT_WEIGHTS)
 
     def answer(self, query, hits, store, qvec, settings):
         from .answer import DEFAULT_WEIGHTS, answer_question

@@ -128,9 +128,9 @@ class Index:
             # Tokens are made (or waited for) as the store consumes them; that time is told apart.
             clock = [0.0]
             t = time.perf_counter()
-            made = (worker.words(), worker.chars()) if worker else (None, None)
-            words = _timed_iter(made[0], clock) if made[0] is not None else _timed(word_tokens, texts, clock)
-            chars = _timed_iter(made[1], clock) if made[1] is not None else _timed(char_tokens, texts, clock)
+            made = worker.tokens() if worker else None
+            words, chars = made or (map(word_tokens, texts), map(char_tokens, texts))
+            words, chars = _timed(words, clock), _timed(chars, clock)
             words = _counted(words, len(texts), "words", progress)
             chars = _counted(chars, len(texts), "characters", progress)
             self.store.add(Batch(ids, list(passages), words, chars, pvecs, spans, svecs))
@@ -186,17 +186,9 @@ class Index:
         self.directory = directory
 
 
-def _timed(fn, texts, clock: list[float]):
-    """fn(text) for each text, lazily, adding the time spent to clock[0]."""
-    for x in texts:
-        t = time.perf_counter()
-        out = fn(x)
-        clock[0] += time.perf_counter() - t
-        yield out
-
-
-def _timed_iter(items, clock: list[float]):
-    """The items of an iterator, adding the time spent waiting for each to clock[0]."""
+def _timed(items, clock: list[float]):
+    """The items of an iterator (e.g. a lazy map over texts), adding the time spent making or waiting
+    for each to clock[0]."""
     items = iter(items)
     while True:
         t = time.perf_counter()

@@ -33,7 +33,7 @@ MIN_PASSAGES = 1_000  # below this the worker's start (~1 s: Python, numpy, jieb
 class Tokenizer:
     """Word and character tokens of `texts`, made in a worker process from the moment it is created.
 
-    `words()` / `chars()` give each passage's tokens in order (None if the worker failed: tokenise here).
+    `tokens()` gives each passage's word and character tokens in order (None if the worker failed).
     A context manager: leaving it stops the worker, also on an error or KeyboardInterrupt.
     """
 
@@ -70,18 +70,14 @@ class Tokenizer:
         except (EOFError, OSError, pickle.UnpicklingError, ValueError) as e:
             self._error = self._error or e
 
-    def _collect(self, which: int) -> Iterator[list[str]] | None:
+    def tokens(self) -> tuple[Iterator[list[str]], Iterator[list[str]]] | None:
+        """(words, chars): each passage's tokens in order, once the worker has sent them all; None if
+        it failed (then tokenise in this process)."""
         self._reader.join()
         if self._error is not None or len(self._results) != len(self._chunks):
             log.warning("tokenising worker failed (%s); tokenising in this process", self._error)
             return None
-        return _passages([r[which] for r in self._results])
-
-    def words(self) -> Iterator[list[str]] | None:
-        return self._collect(0)
-
-    def chars(self) -> Iterator[list[str]] | None:
-        return self._collect(1)
+        return _passages([r[0] for r in self._results]), _passages([r[1] for r in self._results])
 
     def close(self) -> None:
         if self._proc.poll() is None:

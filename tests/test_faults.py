@@ -23,7 +23,7 @@ import pytest
 
 from qa import Assistant
 from qa.config import Settings
-from qa.errors import CorruptIndexError, IndexMismatchError, InputError, QAError
+from qa.errors import CorruptIndexError, IndexMismatchError, InputError
 from qa.index import Index
 
 ROOT = Path(__file__).resolve().parents[1]

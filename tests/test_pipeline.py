@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
 
 from qa import pipeline
 from qa.config import Settings
@@ -19,8 +18,9 @@ TEXTS = [f"第{i}届普洱茶博览会于{i % 28 + 1}日在思茅区国际会展
 def test_the_worker_makes_the_same_tokens_in_the_same_order(monkeypatch):
     monkeypatch.setattr(pipeline, "CHUNK", 7)  # many chunks, each adding words to the worker's vocabulary
     with pipeline.Tokenizer(TEXTS) as worker:
-        assert list(worker.words()) == [word_tokens(t) for t in TEXTS]
-        assert list(worker.chars()) == [char_tokens(t) for t in TEXTS]
+        words, chars = worker.tokens()
+        assert list(words) == [word_tokens(t) for t in TEXTS]
+        assert list(chars) == [char_tokens(t) for t in TEXTS]
     assert worker._proc.returncode is not None  # stopped on leaving
 
 
