@@ -69,8 +69,20 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
+# Answering normalises and tokenises the same passages and sentences in several stages, and a small
+# knowledge base is asked about the same passages again and again, so both are cached (a str caches
+# its own hash: a repeat costs a dict lookup). Only texts up to a passage's size: a whole document
+# normalised at ingestion would only fill the cache.
+CACHED_CHARS = 2000
+
+
 def normalize(text: str) -> str:
     """NFKC, lower case, traditional -> simplified; same length as `text`."""
+    return _normalize(text) if len(text) <= CACHED_CHARS else text.translate(_fold_table())
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize(text: str) -> str:
     return text.translate(_fold_table())
 
 
@@ -146,6 +158,12 @@ def char_tokens(text: str, query: bool = False) -> list[str]:
 
     Bigrams never cross punctuation, so they stay inside one phrase.
     """
+    return list(_char_tokens(text, query) if len(text) <= CACHED_CHARS else _char_tokens.__wrapped__(text, query))
+
+
+@functools.lru_cache(maxsize=2048)
+def _char_tokens(text: str, query: bool) -> tuple[str, ...]:
+    # Cached as `normalize` is; a tuple, so no caller can change a cached entry.
     norm = normalize(text)
     if query:
         norm = strip_question_words(norm)
@@ -154,4 +172,4 @@ def char_tokens(text: str, query: bool = False) -> list[str]:
         units = _UNIT.findall(run)
         out.extend(units)
         out.extend(a + b for a, b in zip(units, units[1:]))
-    return out
+    return tuple(out)
