@@ -28,6 +28,7 @@ from importlib import resources
 
 import numpy as np
 
+from .answerer import make_answerer
 from .config import Settings
 from .encoders import Encoder
 from .query import analyse
@@ -59,17 +60,16 @@ def _question_vectors(encoder: Encoder) -> np.ndarray:
 
 def fit_threshold(store: Store, encoder: Encoder, settings: Settings) -> float:
     """The refusal threshold for `store`: the `refusal_quantile` of the off-topic questions' confidences,
-    at most `refusal_ceiling`."""
-    from .answer import answer_question  # answering sits above this module's callers (index building)
-
+    at most `refusal_ceiling`, on the scale of the answerer `settings.answerer` names."""
     if not len(store):
         return 0.0
+    answerer = make_answerer(settings.answerer)
     unlimited = replace(settings, min_confidence=-1.0)  # every question gets its best evidence scored
     confidences = []
     for question, qvec in zip(offtopic_questions(), _question_vectors(encoder)):
         query = analyse(question)
         hits = retrieve(store, query, qvec, settings.top_k, unlimited)
-        confidences.append(answer_question(query, hits, store, qvec, unlimited).confidence)
+        confidences.append(answerer.answer(query, hits, store, qvec, unlimited).confidence)
     quantile = float(np.quantile(confidences, settings.refusal_quantile))
     threshold = min(quantile, settings.refusal_ceiling)
     log.info("refusal threshold %.3f (%.0f%% of %d off-topic questions fall below %.3f; ceiling %.2f)", threshold,

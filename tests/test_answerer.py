@@ -59,3 +59,23 @@ def test_unknown_answerer_is_one_clear_error(monkeypatch, built, hash_encoder):
 def test_every_registered_answerer_loads():
     for name in ANSWERERS:
         assert make_answerer(name).name == name
+
+
+@dataclass
+class SureReader(LeadReader):
+    """A reader whose confidence is always 0.3, whatever it is asked."""
+
+    name: str = "sure"
+
+    def answer(self, query, hits, store, qvec, settings):
+        a = super().answer(query, hits, store, qvec, settings)
+        return Answer(a.question, a.answer, a.found, a.citations, a.span, 0.3, a.short_answer, a.understood)
+
+
+def test_the_refusal_threshold_is_fitted_on_the_chosen_answerers_confidence(monkeypatch, built, hash_encoder):
+    from qa.calibrate import fit_threshold
+
+    monkeypatch.setitem(ANSWERERS, "sure", f"{__name__}:SureReader")
+    store = built.index.store
+    assert fit_threshold(store, hash_encoder, Settings(answerer="sure")) == pytest.approx(0.3)
+    assert fit_threshold(store, hash_encoder, Settings()) != pytest.approx(0.3)
