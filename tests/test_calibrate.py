@@ -5,7 +5,7 @@ import pytest
 
 from qa import Assistant
 from qa.calibrate import fit_threshold, offtopic_questions
-from qa.config import Settings
+from qa.config import CONFIDENCE, Settings, confidence_scale
 from qa.text import normalize
 
 from .conftest import ROOT
@@ -48,12 +48,16 @@ def test_the_fitted_threshold_never_demands_more_than_the_ceiling(small_corpus, 
     assert fit_threshold(a.index.store, hash_encoder, Settings(refusal_ceiling=1.0, refusal_quantile=0.5)) <= free
 
 
-def test_a_threshold_fitted_on_an_older_confidence_scale_is_fitted_again(small_corpus, tmp_path, hash_encoder):
+@pytest.mark.parametrize("scale", [None, f"{CONFIDENCE}#000000000000"], ids=["before scales", "models retrained"])
+def test_a_threshold_fitted_on_an_older_confidence_scale_is_fitted_again(small_corpus, tmp_path, hash_encoder, scale):
     a = Assistant.build(small_corpus, tmp_path / "idx", encoder=hash_encoder)
     fitted = a.manifest.min_confidence
+    assert a.manifest.confidence == confidence_scale() and confidence_scale().startswith(f"{CONFIDENCE}#")
     path = tmp_path / "idx" / "manifest.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     data.pop("confidence")
+    if scale:  # fitted when the evidence or refusal model (or a rule) was another
+        data["confidence"] = scale
     data["min_confidence"] = 0.01  # what an index built before the scale changed may hold
     path.write_text(json.dumps(data), encoding="utf-8")
     reopened = Assistant(tmp_path / "idx", encoder=hash_encoder)
