@@ -63,3 +63,21 @@ def test_the_shipped_model_reads_known_columns():
     model = load(MODEL)
     assert set(model.features) <= set(FEATURES)
     assert np.isfinite(model.score(np.zeros((2, len(model.features))))).all()
+
+
+def test_a_sentence_of_the_fifth_hit_can_be_the_evidence(kb):
+    """Paraphrased questions often rank the answer's passage below the first three: every hit gives candidates."""
+    hits, cands = candidates(kb, "思茅区走访慰问工作从哪天开始")
+    assert PASSAGES == 5 and len(hits) == 4
+    assert set(cands.rank.tolist()) == set(range(len(hits)))
+
+
+def test_the_sentence_in_the_asked_measure_is_chosen(kb):
+    """有多大 is answered in 公顷 (绿化面积增加了300公顷), not by the other number of the passage (新建公园12个)."""
+    hits, cands = candidates(kb, "城市绿化有多大？")
+    i = best_sentence(cands)
+    s, e = cands.span[i]
+    assert "300公顷" in hits[int(cands.rank[i])].passage.text[s:e]
+    sentences = [hits[int(r)].passage.text[a:b] for r, (a, b) in zip(cands.rank, cands.span)]
+    asked = dict(zip(sentences, cands.x[:, FEATURES.index("asked")]))
+    assert asked["绿化面积增加了300公顷。"] == 1.0 and asked["今年新建公园12个。"] == 0.0
