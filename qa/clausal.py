@@ -50,6 +50,7 @@ _STRONG_CAUSE = ("因为", "由于", "因", "主要得益于", "得益于", "为
 # Words that say how something is done, whichever clause they stand in (a word of their own: 按, not 按钮).
 _MEANS_WORDS = frozenset(("通过", "采用", "采取", "按照", "按", "依照", "依据", "根据", "凭借", "凭", "借助", "依托", "利用",
                           "使用", "经由", "运用"))
+_ASKS_FIRST = re.compile(r"先|首先|第一步")
 # Words that open an action: a modal or an imperative (应立即按下急停按钮), the first step (先松压; a later step's
 # 再/然后 follows another).
 _ACTION_WORDS = frozenset(("应", "应当", "应该", "须", "必须", "务必", "需", "需要", "请", "要", "先", "首先", "立即", "马上",
@@ -74,7 +75,7 @@ def clause_mask(text: str, spans: list[tuple[int, int]], x: np.ndarray, question
     ends = (x[:, _COL["clause_end"]] > 0) | np.array([norm[b:b + 1] in (":", ";") for _, b in spans])
     free = (x[:, _COL["in_question"]] == 0) & ends & np.array([norm[b:b + 1] != "、" for _, b in spans])
     # A whole clause, or one but its list number (第一条 |为改善既有住宅居住条件).
-    numbered = {a + m.end() for a, b in clause_spans(text) if (m := LIST_NUMBER.match(norm, a, b))}
+    numbered = {m.end() for a, b in clause_spans(text) if (m := LIST_NUMBER.match(norm, a, b))}
     whole = (x[:, _COL["whole_clause"]] > 0) | np.array([a in numbered for a, _ in spans])
     if kind == WHY:
         # A whole clause opening with a cause marker (为改善居住条件), or the rest of one from a marker that
@@ -100,7 +101,10 @@ def clause_mask(text: str, spans: list[tuple[int, int]], x: np.ndarray, question
     if found is None and acts:
         tags = tagged(text)
         words = [(s, e, norm[s:e]) for s, e, _ in tags]
-        if kind == HOW:  # 怎么发工资: by what means, when the text says (按国家规定发放加班工资), not 按下 (press)
+        if _ASKS_FIRST.search(q):  # 先怎么揉, 第一步做什么: the step the text marks as first (先不加压揉捻5分钟)
+            first = {s for s, _, w in words if w in ("先", "首先")}
+            found = _some(free & np.array([a in first for a, _ in spans]))
+        if found is None and kind == HOW:  # 怎么发工资: by what means, when the text says (按国家规定发放加班工资), not 按下 (press)
             at = {s for (s, e, f), nxt in itertools.pairwise(tags) if norm[s:e] in _MEANS_WORDS and nxt[2].startswith(("n", "vn"))}
             found = _some(free & _holding(spans, whole, at))
         if found is None:

@@ -38,6 +38,7 @@ from .spans import (
     fits,
     question_type,
     range_end,
+    tagged,
 )
 from .text import normalize
 
@@ -49,6 +50,7 @@ MODEL = "short_answer"
 _FORMED = (None, NUMBER, TIME, "what", "which")
 _NOUN_POS = tuple(POS_CODES[f] for f in ("n", "nt", "nz"))
 _TOTAL = re.compile(r"一共|总共|共有|共计|合计|总计|累计|总数")
+_LISTED = re.compile(r"[、和及]")
 _TOTAL_MARK = ("共", "合计", "总计", "累计", "总")
 SPECIFIC = 2.0  # log-odds per unit of a typed phrase's specificity (qa.spans)
 # Log-odds for a typed phrase whose clause holds all the question's characters. Swept 0/1/2/4/8 on realistic dev
@@ -119,6 +121,9 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
     span = spans[best]
     if kind == TIME:
         span = _point(text, range_end(text, span, question))
+        if not bound:  # periods listed as one (每天8:00至12:00、14:30至18:00): the ranker only saw single ones
+            span = max(((a, b) for i, (a, b) in enumerate(spans) if typed[i] and a <= span[0] and span[1] <= b
+                        and _LISTED.search(text, a, b)), key=lambda sp: sp[1] - sp[0], default=span)
     elif (kind in (ORG, PLACE) or question_kind(question) in (WHAT, WHICH)) and typed[best]:
         span = _widest(text, spans, x, typed, span, asked_heads(question))
     return _unquoted(text, _unnumbered(text, pointed(text, span))), float(raw[best])
@@ -166,7 +171,11 @@ def _mirror(text: str, question: str):
     """A function of a position of `text`: the share of the question's characters in the clause holding it."""
     chars = question_chars(question)
     norm = normalize(text)
-    bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(norm)] + [len(norm) + 1]
+    # A clause after a comma that opens with a verb has no subject of its own: it goes on about the one before
+    # (区住建局是主管部门，|负责资金的审核和拨付；区财政局负责...), so the two are read as one.
+    verbs = {a for a, _, f in tagged(text) if f == "v"}
+    bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(norm) if not (m.group() in "，," and m.end() in verbs)]
+    bounds.append(len(norm) + 1)
     share = [len(chars & set(norm[a:b])) / max(len(chars), 1) for a, b in itertools.pairwise(bounds)]
     return lambda i: share[int(np.searchsorted(bounds, i, "right")) - 1]
 

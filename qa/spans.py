@@ -8,6 +8,7 @@ for names (nr), places (ns) and organisations (nt).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 from .text import normalize
@@ -146,13 +147,18 @@ def _time_spans(norm: str) -> list[tuple[int, int, float]]:
         spans.append((s, e, spec))
     # Join "A 至 B" ranges into one span, and take a leading 自/从.
     joined: list[tuple[int, int, float]] = []
+    ranges = set()
     for s, e, spec in spans:
         if joined and _RANGE_GLUE.match(norm[joined[-1][1]:s]) and s - joined[-1][1] <= 3:
             ps, _, pspec = joined[-1]
             joined[-1] = (ps, e, max(pspec, spec) + 0.5)
+            ranges.add(ps)
         else:
             joined.append((s, e, spec))
-    return [(s - 1 if s and norm[s - 1] in "自从" else s, e, spec) for s, e, spec in joined]
+    # Ranges listed with 、/和/及 are one answer too (每天8:00至12:00、14:30至18:00), saying more than either.
+    listed = [(s, e2, max(p1, p2) + 0.3) for (s, e, p1), (s2, e2, p2) in itertools.pairwise(joined)
+              if s in ranges and s2 in ranges and norm[e:s2] in ("、", "和", "及", ",")]
+    return [(s - 1 if s and norm[s - 1] in "自从" else s, e, spec) for s, e, spec in joined + listed]
 
 
 _ASKS_START = re.compile(r"开始|起始|从哪|从什么时候|何时起|哪天起|什么时候起")

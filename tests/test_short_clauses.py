@@ -18,6 +18,7 @@ def answer(text: str, question: str) -> str:
     ("门店销售额为什么上涨？", "门店销售额同比增长12%，增长主要得益于会员日活动的推广。", "主要得益于会员日活动的推广"),
     # an article number before the clause does not hide its cause marker
     ("为什么要制定停车管理规定？", "第一条 为规范小区停车秩序，保障消防通道畅通，制定本规定。", "为规范小区停车秩序"),
+    ("为什么要制定停车管理规定？", "第一章 总则\n第一条 为规范小区停车秩序，保障消防通道畅通，制定本规定。", "为规范小区停车秩序"),
 ])
 def test_a_why_question_gets_the_reason_clause(question, text, expected):
     assert answer(text, question) == expected
@@ -45,6 +46,11 @@ def test_a_mid_clause_as_or_by_is_not_a_reason():
 ])
 def test_a_how_question_gets_the_means_or_the_action(question, text, expected):
     assert answer(text, question) == expected
+
+
+def test_a_question_about_the_first_step_gets_the_step_marked_first():
+    text = "2. 将原料倒入料斗，加料量以容积的七成为宜。\n3. 按下启动按钮，先低速搅拌3分钟，使原料混合均匀。"
+    assert answer(text, "原料倒进去以后，先怎么搅拌？") == "先低速搅拌3分钟"
 
 
 def test_press_is_not_a_means():
@@ -88,3 +94,13 @@ def test_a_piece_of_a_phone_number_is_not_a_quantity():
 
 def test_yen_is_a_unit():
     assert answer("景区门票每张售价3000日圆，儿童半价。", "门票多少日圆一张？") == "3000日圆"
+
+
+def test_periods_listed_together_are_one_answer():
+    text = "装修期间，施工人员须在每天8:30至12:00、14:00至18:00之间作业，节假日停止施工。"
+    assert answer(text, "施工人员每天什么时间可以作业？") == "每天8:30至12:00、14:00至18:00"
+
+
+def test_a_clause_without_a_subject_goes_on_about_the_one_before():
+    text = "第五条 市交通运输局是主管部门，负责停车收费的监督检查；市财政局负责票据管理。"
+    assert answer(text, "哪个部门负责停车收费的监督检查？") == "市交通运输局"
