@@ -104,3 +104,8 @@ def test_periods_listed_together_are_one_answer():
 def test_a_clause_without_a_subject_goes_on_about_the_one_before():
     text = "第五条 市交通运输局是主管部门，负责停车收费的监督检查；市财政局负责票据管理。"
     assert answer(text, "哪个部门负责停车收费的监督检查？") == "市交通运输局"
+
+
+def test_the_clauses_a_semicolon_closes_count_towards_the_mirror():
+    text = "每辆车奖励2000元；其中，2015年前登记的老旧货车，每辆另增加奖励1000元。"
+    assert answer(text, "2015年前登记的老旧货车每辆另外多奖多少？") == "1000元"
