@@ -1,7 +1,8 @@
 """Candidate short answers and the features the ranker scores them by.
 
 Candidates are every phrase a reader could point at: runs of jieba words inside a clause, runs of
-whole clauses of one sentence, dates and quantities (regexes, since jieba splits them), names,
+whole clauses of one sentence, the rest of a clause from a cause, means or modal word (因/通过/须) or after
+a time or condition (结束后|先松压), dates and quantities (regexes, since jieba splits them), names,
 places and organisations (jieba part-of-speech tags) quoted titles, whole noun phrases and phone numbers (`phrases.py`). Each is described by a few
 dozen numbers (`features`), and a small gradient-boosted tree ensemble (`ranker.py`, trained by
 `scripts/train_short_answer.py` on half of the CMRC 2018 trial set) scores them; the best wins.

@@ -57,9 +57,10 @@ _ACTION_WORDS = frozenset(("应", "应当", "应该", "须", "必须", "务必",
                            "及时"))
 # A clause that says yes or no: a negation, a permission, or 已 (目前均未配备电梯, 可由区财政全额承担).
 _POLARITY = re.compile(r"不|未|没|无|非|禁止|免|已|可以|可由|可|能")
-# A list or article number that opens a clause (5. 揉捻结束后先松压, 第一条 为改善..., （二）...) is not part of it.
+# A list or article number that opens a clause (5. 揉捻结束后先松压, 第一条 为改善..., （二）..., 一是到社区登记) is
+# not part of it.
 LIST_NUMBER = re.compile(r"(?:第[一二三四五六七八九十百零\d]+[条章节款项]|\d{1,2}[.．、](?!\d)|[（(][一二三四五六七八九十\d]{1,3}[)）]"
-                          r"|[一二三四五六七八九十]{1,3}、)\s*")
+                          r"|[一二三四五六七八九十]{1,3}、|[一二三四五六七八九十]是(?=[\u4e00-\u9fff]{2}))\s*")
 # A phrase that points at what follows (通过以下方式：) is not the answer; what follows the colon is.
 POINTER = re.compile(r"以下|如下|下列")
 
