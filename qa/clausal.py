@@ -50,6 +50,7 @@ _STRONG_CAUSE = ("因为", "由于", "因", "主要得益于", "得益于", "为
 # Words that say how something is done, whichever clause they stand in (a word of their own: 按, not 按钮).
 _MEANS_WORDS = frozenset(("通过", "采用", "采取", "按照", "按", "依照", "依据", "根据", "凭借", "凭", "借助", "依托", "利用",
                           "使用", "经由", "运用"))
+_ASKS_RULE = re.compile(r"什么(?:要求|标准|规定|条件|规格|限制)")
 _ASKS_FIRST = re.compile(r"先|首先|第一步")
 # Words that open an action: a modal or an imperative (应立即按下急停按钮), the first step (先松压; a later step's
 # 再/然后 follows another).
@@ -95,6 +96,13 @@ def clause_mask(text: str, spans: list[tuple[int, int]], x: np.ndarray, question
         return _some(free & np.array([norm.startswith(preps, a) for a, _ in spans]))
     if kind not in (HOW, WHAT, WHICH, None):
         return None
+    rule = _ASKS_RULE.search(q) if kind == WHAT else None
+    if rule:
+        # 接地电阻有什么要求 is answered by the one clause that says most of the thing named (接地电阻不大于4欧姆).
+        topic = {q[i:i + 2] for i in range(rule.start() - 1)}
+        said = np.array([0 if _BREAK.search(norm, a, b) else len(topic & {norm[i:i + 2] for i in range(a, b - 1)})
+                         for a, b in spans]) * free
+        return _some((said == said.max()) & (said > 0))
     found = None
     if _ASKS_OUTCOME.search(q):
         found = _some(free & _outcomes(text, spans))

@@ -109,3 +109,8 @@ def test_a_clause_without_a_subject_goes_on_about_the_one_before():
 def test_the_clauses_a_semicolon_closes_count_towards_the_mirror():
     text = "每辆车奖励2000元；其中，2015年前登记的老旧货车，每辆另增加奖励1000元。"
     assert answer(text, "2015年前登记的老旧货车每辆另外多奖多少？") == "1000元"
+
+
+def test_a_what_requirement_question_gets_the_clause_about_its_thing():
+    text = "三、安装要求\n冷柜应放置在通风干燥处，背面离墙不少于10厘米。电源必须单独接线，插座额定电流不小于10安。"
+    assert answer(text, "冷柜的插座额定电流有什么要求？") == "插座额定电流不小于10安"
