@@ -6,8 +6,11 @@ and Chinese marks which part with a few words:
 - how, by what means: from the means word the question names (通过什么方式 -> 通过...), else a clause
   holding a means word (按国家规定发放, 井道采用钢结构); what happens if: what follows the case
   (逾期未返岗的，|不予发放补贴); what to do: the action after its time or condition (结束后|先松压,
-  17:00前|切断电源) or from a modal or imperative (应立即按下急停按钮, 请在签收后拍照);
-- yes-no: the clause that says yes or no (目前均未配备电梯, 一楼住户不分摊费用).
+  17:00前|切断电源) or from a modal or imperative (应立即按下急停按钮, 请在签收后拍照), the step marked 先
+  when it asks for the first;
+- what requirement (有什么要求/标准): the one clause that says it of the thing named (接地电阻不大于4欧姆);
+- yes-no: the clause that says yes or no about what is asked (目前均未配备电梯, 暂不支持货到付款).
+A phrase that only points ahead (通过以下方式：) gives way to the first item after its colon (`pointed`).
 """
 from __future__ import annotations
 
@@ -50,6 +53,7 @@ _STRONG_CAUSE = ("因为", "由于", "因", "主要得益于", "得益于", "为
 # Words that say how something is done, whichever clause they stand in (a word of their own: 按, not 按钮).
 _MEANS_WORDS = frozenset(("通过", "采用", "采取", "按照", "按", "依照", "依据", "根据", "凭借", "凭", "借助", "依托", "利用",
                           "使用", "经由", "运用"))
+# A rule the thing named must meet (接地电阻有什么要求), and the first of several steps (先怎么揉, 第一步做什么).
 _ASKS_RULE = re.compile(r"什么(?:要求|标准|规定|条件|规格|限制)")
 _ASKS_FIRST = re.compile(r"先|首先|第一步")
 # Words that open an action: a modal or an imperative (应立即按下急停按钮), the first step (先松压; a later step's
@@ -67,8 +71,8 @@ POINTER = re.compile(r"以下|如下|下列")
 
 
 def clause_mask(text: str, spans: list[tuple[int, int]], x: np.ndarray, question: str) -> np.ndarray | None:
-    """Which candidates can answer a why-, how- or yes-no question, or None when the question is none of
-    these or no candidate has the clause's marks (then the ranker alone decides)."""
+    """Which candidates can answer a why-, how-, what-requirement or yes-no question, or None when the question
+    is none of these or no candidate has the clause's marks (then the ranker alone decides)."""
     kind = question_kind(question)
     q = normalize(question)
     norm = normalize(text)
