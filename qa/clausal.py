@@ -150,8 +150,9 @@ def _actions(text: str, spans: list[tuple[int, int]], words: list[tuple[int, int
     norm = normalize(text)
     opens = {s for s, _, w in words if w in _ACTION_WORDS}
     after = {e for _, e, w in words if w in CONDITION_END}
-    return np.array([a in opens or a in after or (a >= 1 and norm[a - 1] in "，," and a - 1 in after)
-                     for a, _ in spans], bool)
+    # A lone verb (反应后|过滤) says too little of how to do it.
+    return np.array([b - a >= 3 and (a in opens or a in after or (a >= 1 and norm[a - 1] in "，," and a - 1 in after))
+                     for a, b in spans], bool)
 
 
 def pointed(text: str, span: tuple[int, int]) -> tuple[int, int]:

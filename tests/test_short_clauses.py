@@ -114,3 +114,8 @@ def test_the_clauses_a_semicolon_closes_count_towards_the_mirror():
 def test_a_what_requirement_question_gets_the_clause_about_its_thing():
     text = "三、安装要求\n冷柜应放置在通风干燥处，背面离墙不少于10厘米。电源必须单独接线，插座额定电流不小于10安。"
     assert answer(text, "冷柜的插座额定电流有什么要求？") == "插座额定电流不小于10安"
+
+
+def test_a_lone_verb_after_a_condition_is_not_how_to_do_it():
+    text = "样品与稀盐酸反应后过滤，并用清水冲洗三遍，即可得到较纯的晶体。"
+    assert answer(text, "如何得到较纯的晶体？") != "过滤"
