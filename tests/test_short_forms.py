@@ -77,6 +77,10 @@ def test_asked_unit():
     ("发票将在3个工作日内发出。", TIME, "3个工作日内"),
     ("职工须于2月5日（正月初八）返岗。", TIME, "2月5日（正月初八）"),
     ("滤芯每使用3个月更换一次。", NUMBER, "每使用3个月"),
+    # a decade or a century with its relation (以后, 以来, 初期) is one time
+    ("老城区在1990年代以后才开始大规模改造。", TIME, "1990年代以后"),
+    ("这部小说写成于二十世纪初期，作者不详。", TIME, "二十世纪初期"),
+    ("这片海湾十八世纪以来一直是渔港。", TIME, "十八世纪以来"),
 ])
 def test_typed_spans_take_the_whole_expression(text, kind, expected):
     assert expected in [text[s:e] for s, e, _ in candidate_spans(text, kind)]
