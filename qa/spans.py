@@ -55,7 +55,7 @@ _RANGE_GLUE = re.compile(r"^\s*(?:起)?\s*(?:至|到|—|–|-|~|～)\s*$")
 _UNITS = ("人次 万人 人 名 位 元 美元 港元 欧元 英镑 日元 日圆 块 亿元 万元 个 项 次 家 所 座 台 辆 架 艘 件 条 本 部 首 场 届 支 队 套 张 "
           "米 公里 千米 厘米 毫米 公尺 公分 英尺 英寸 英里 海里 平方公里 平方米 公顷 亩 吨 千克 公斤 克 斤 升 毫升 度 摄氏度 ℃ % ％ 倍 分钟 小时 秒 天 日 周 "
           "个月 月 年 岁 代 层 集 章 卷 期 种 只 头 匹 株 级 页 分 票 枚 颗 户 篇 字 码 马力 瓦 伏 赫兹 分贝 欧姆 转 圈 款 股 积分 "
-          "栋 幢 单元 间 份 批 例 起 宗 处 门 班 桶 瓶 袋 箱 包 盒 罐 斤 两 个工作日 工作日 个小时 个百分点 百分点 周岁 km kg m cm mm").split()
+          "栋 幢 单元 间 份 批 例 起 宗 处 门 班 节 桶 瓶 袋 箱 包 盒 罐 斤 两 个工作日 工作日 个小时 个百分点 百分点 周岁 km kg m cm mm").split()
 _UNIT = "(?:" + "|".join(sorted(set(map(re.escape, _UNITS)), key=len, reverse=True)) + ")"
 _QUANT_CORE = rf"{_NUM}(?:多|余|几)?(?:[万亿千百]|万亿)?(?:多|余)?{_UNIT}?"
 # A quantity with what qualifies it: 约/每/不大于 before, 以上/以内/左右 after, and a range 30至35公斤 as one.

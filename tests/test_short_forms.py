@@ -81,6 +81,7 @@ def test_asked_unit():
     ("老城区在1990年代以后才开始大规模改造。", TIME, "1990年代以后"),
     ("这部小说写成于二十世纪初期，作者不详。", TIME, "二十世纪初期"),
     ("这片海湾十八世纪以来一直是渔港。", TIME, "十八世纪以来"),
+    ("货轮以18节的航速驶离港口。", NUMBER, "18节"),
 ])
 def test_typed_spans_take_the_whole_expression(text, kind, expected):
     assert expected in [text[s:e] for s, e, _ in candidate_spans(text, kind)]
