@@ -104,9 +104,8 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
         # 对孤儿...每人发放慰问金800元): the share of the question's characters its clause holds.
         align = x[:, col["left_align"]] + x[:, col["right_align"]]
         # Not for a person: who wrote or said it is named in a byline (记者 杨丽娟) away from what it says.
-        mirror = _mirror(text, question) if kind != PERSON else (lambda i: 0.0)
-        scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]] + ALIGN * align
-                          + MIRROR * np.array([mirror(a) for a, _ in spans]), -np.inf)
+        mirror = _mirror(text, question, np.array([a for a, _ in spans])) if kind != PERSON else 0.0
+        scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]] + ALIGN * align + MIRROR * mirror, -np.inf)
     elif question_kind(question) in (WHAT, WHICH) and _asked_phrases(text, spans, x, asked_noun(question)).any():
         # 加什么油 is answered by the noun phrase that names one (46号机械油), 是什么职务 by a post (行政部经理).
         typed = _asked_phrases(text, spans, x, asked_noun(question))
@@ -168,8 +167,8 @@ _SEGMENT_BREAK = re.compile(r"[；;。！？!?\n]")
 _CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]")
 
 
-def _mirror(text: str, question: str):
-    """A function of a position of `text`: the share of the question's characters in the clause holding it."""
+def _mirror(text: str, question: str, starts: np.ndarray) -> np.ndarray:
+    """For each position of `starts`, the share of the question's characters in the clause of `text` holding it."""
     chars = question_chars(question)
     norm = normalize(text)
     # A clause after a comma that opens with a verb has no subject of its own: it goes on about the one before
@@ -177,13 +176,12 @@ def _mirror(text: str, question: str):
     verbs = {a for a, _, f in tagged(text) if f == "v"}
     bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(norm) if not (m.group() in "，," and m.end() in verbs)]
     bounds.append(len(norm) + 1)
-    share = [len(chars & set(norm[a:b])) / max(len(chars), 1) for a, b in itertools.pairwise(bounds)]
+    share = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(bounds)]) / max(len(chars), 1)
     # The clauses a semicolon or a full stop closes count too, half as much: 其中，2000年前建成的住宅，|每台另增加
     # 补助5万元 answers 2000年前建成的住宅每台另外多补多少, though its own clause does not say 2000年.
     outer = [0] + [m.end() for m in _SEGMENT_BREAK.finditer(norm)] + [len(norm) + 1]
-    wide = [len(chars & set(norm[a:b])) / max(len(chars), 1) for a, b in itertools.pairwise(outer)]
-    return lambda i: (share[int(np.searchsorted(bounds, i, "right")) - 1]
-                      + 0.5 * wide[int(np.searchsorted(outer, i, "right")) - 1])
+    wide = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(outer)]) / max(len(chars), 1)
+    return share[np.searchsorted(bounds, starts, "right") - 1] + 0.5 * wide[np.searchsorted(outer, starts, "right") - 1]
 
 
 def _point(text: str, span: tuple[int, int]) -> tuple[int, int]:
