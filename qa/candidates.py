@@ -1,7 +1,8 @@
 """Candidate short answers and the features the ranker scores them by.
 
 Candidates are every phrase a reader could point at: runs of jieba words inside a clause, runs of
-whole clauses of one sentence, dates and quantities (regexes, since jieba splits them), names,
+whole clauses of one sentence, the rest of a clause from a cause, means or modal word (因/通过/须) or after
+a time or condition (结束后|先松压), dates and quantities (regexes, since jieba splits them), names,
 places and organisations (jieba part-of-speech tags) quoted titles, whole noun phrases and phone numbers (`phrases.py`). Each is described by a few
 dozen numbers (`features`), and a small gradient-boosted tree ensemble (`ranker.py`, trained by
 `scripts/train_short_answer.py` on half of the CMRC 2018 trial set) scores them; the best wins.
@@ -17,6 +18,7 @@ The features a person would use:
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 import numpy as np
@@ -46,7 +48,8 @@ from .text import clause_spans, normalize, sentence_spans
 WHY, HOW, WHAT, WHICH, YESNO = "why", "how", "what", "which", "yesno"
 # Question kinds as the ranker sees them (a feature); typed ones come from spans.question_type.
 KINDS = (None, TIME, NUMBER, PERSON, PLACE, ORG, WHY, HOW, WHAT, WHICH, YESNO)
-_WHY = re.compile(r"为什么|为何|什么原因|何故|原因是什么|原因是|为啥|怎么会")
+# Not 命名为什么 / 改名为什么 / 表现为什么: there 为 ends the verb and 什么 asks for a name.
+_WHY = re.compile(r"(?<![成称名现认作视译分列定封选评誉改更])为什么|为何|什么原因|何故|原因是什么|原因是|为啥|怎么会")
 _HOW = re.compile(r"如何|怎样|怎么|什么方式|什么方法|通过什么|用什么办法")
 _WHICH = re.compile(r"哪")
 _WHAT = re.compile(r"什么|啥")
@@ -60,7 +63,12 @@ _WH = re.compile(
 _CAUSE_START = ("因为", "由于", "为了", "因", "鉴于", "以便", "以免", "为", "以", "使", "得益于", "主要得益于", "旨在", "目的是")
 # Where a reason or a way starts inside a clause (增长主要得益于直播电商的拓展, 会议同意通过劳务派遣方式解决):
 # the rest of the clause from there is a candidate of its own.
-_MARKERS = re.compile(r"主要得益于|得益于|因为|由于|为了|以便|以免|旨在|通过|按照|采用|利用|可由|使得?|[以按经先]")
+# A modal or imperative (须于停产当日17:00前切断电源, 请在签收后24小时内拍照) starts the action a how-question asks for.
+_MARKERS = re.compile(r"主要得益于|得益于|因为|由于|为了|以便|以免|旨在|通过|按照|采用|利用|借助|依托|凭借|可由|使得?"
+                      r"|应当|应该|必须|务必|[以按经先因凭须应需请]")
+# A time or a condition stated before an action (揉捻结束后|先松压, 订单完成后|在“我的订单”页面申请): what follows
+# it to the clause's end is a candidate of its own.
+CONDITION_END = ("以后", "之后", "后", "时", "前", "期间", "之前", "以前")
 _CAUSE_BEFORE = ("所以", "因此", "因而", "于是", "从而", "是因为", "原因是", "是为了", "目的是")
 _COPULA = set("是为叫称即指")
 _UNIT_END = set("人名位元个项次家所座台辆架艘件条本部首场届支队套张米里吨克斤升度%％倍天日周月年岁层种只头户篇字时分秒")
@@ -168,7 +176,10 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
     sents = sentence_spans(text)
     clauses = clause_spans(text)
 
-    spec = {k: {(s, e): v for s, e, v in candidate_spans(text, k)} for k in (TIME, NUMBER)}
+    phones = {(a, b) for a, b, _ in phone_spans(text)}
+    # A piece of a phone number (400-872 of 400-872-6655) is not a quantity nor a date.
+    spec = {k: {(s, e): v for s, e, v in candidate_spans(text, k)
+                if not any(a < e and s < b for a, b in phones)} for k in (TIME, NUMBER)}
     typed = {k: set(v) for k, v in spec.items()}
     titles = {(m.start(), m.end()) for m in _TITLE.finditer(norm)}
     titles |= {(s + 1, e - 1) for s, e in titles if e - s > 2}
@@ -193,13 +204,24 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
         spans |= k
     spans |= titles
     word_at = {a: norm[a:b] for a, b, _ in words}
-    for a, b in trimmed_clauses:  # from a reason or manner marker to the clause's end
-        for m in _MARKERS.finditer(norm, a, b):
-            w = word_at.get(m.start())  # a marker is a word of its own (以, not 可以; 使, not 使用)
-            if m.start() > a and b - m.start() >= 3 and w and (len(m.group()) > 1 or w == m.group()):
+    word_ends = {b for _, b, _ in words}
+    # A list joined by 、 belongs to the clause it stands in (检查揉桶、揉盘内有无杂物): marker and condition
+    # tails run to the end of the clause or of the whole list.
+    segments = list(clauses)
+    for i in range(len(segments) - 1, 0, -1):
+        if norm[segments[i - 1][1] - 1] == "、" and segments[i - 1][1] <= segments[i][0]:
+            segments[i - 1:i + 1] = [(segments[i - 1][0], segments[i][1])]
+    lists = [sp for sp in segments if sp not in set(clauses)]
+    for (a, b), inside in itertools.chain(_inside(words, clauses), _inside(words, lists)):
+        b = _trim_end(norm, a, b)
+        for m in _MARKERS.finditer(norm, a, b):  # from a reason, manner or modal marker to the end
+            # A marker is a word of its own (以, not 可以; 使, not 使用), or a longer one ends one (可|通过).
+            w = word_at.get(m.start())
+            own = w and (len(m.group()) > 1 or w == m.group()) or len(m.group()) > 1 and m.end() in word_ends
+            if m.start() > a and b - m.start() >= 3 and own:
                 spans.add((m.start(), b))
+        spans.update((e, b) for s, e, _ in inside if s > a and e <= b - 2 and norm[s:e] in CONDITION_END)
     nps = set(noun_phrases(text))
-    phones = {(a, b) for a, b, _ in phone_spans(text)}
     roles = {(a, b): v for a, b, v in role_phrases(text, kind)} if kind in (PERSON, ORG, PLACE) else {}
     if kind == PERSON:  # a name says who better than a role does (周建华, not 行政部经理 nor 行政部经理周建华)
         names = {(a, b) for a, b, f in words if f == "nr"}
@@ -291,6 +313,9 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
         for a, b in typed[kind]:
             inside_typed[(S <= a) & (E >= b)] = 1.0
     core_s, core_e = core or (0, n)
+    # A sentence of the text that asks (问：可以开发票吗？) only repeats a question, like the question's own words.
+    asks = [(a, b) for a, b in sents if norm[b - 1] in "？?"]
+    asking = (lambda i: any(a <= i < b for a, b in asks)) if asks else (lambda i: False)
     x = np.zeros((len(out), len(FEATURES)), np.float32)
     cols = dict(
         kind=KINDS.index(kind) if kind in KINDS else 0,
@@ -298,7 +323,7 @@ def candidates(text: str, question: str, core: tuple[int, int] | None = None) ->
         words=n_words,
         q_char_share=span_sum(qc, S, E) / L,
         q_bigram_share=span_sum(qb, S, np.maximum(E - 1, S)) / np.maximum(L - 1, 1),
-        in_question=[norm[a:b] in q for a, b in out],
+        in_question=[norm[a:b] in q or asking(a) for a, b in out],
         whole_clause=[sp in trimmed_clauses for sp in out],
         clauses=n_clauses,
         whole_sentence=whole_sent,

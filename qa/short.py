@@ -4,9 +4,9 @@
 a gradient-boosted tree ensemble (`ranker.py`, trained by `scripts/train_short_answer.py`) scores them.
 Hard constraints a person would apply come on top: a factoid asks for a phrase of its type (a date for
 何时, a whole organisation name for 哪个部门) in the form its words ask (补贴多少 -> an amount of money,
-比例 -> a share, 电话 -> a phone number, “12351”热线 -> 12351), and a why-question for the clause that gives the
-cause. What- and how-questions name what they want: 加什么油 a noun phrase ending in 油, 是什么职务 a post,
-通过什么方式 the phrase from 通过 on, 会怎样 what follows the clause stating the case.
+比例 -> a share, 电话 -> a phone number, “12351”热线 -> 12351). What-questions name what they want: 加什么油 a
+noun phrase ending in 油, 是什么职务 a post. Why-, how- and yes-no questions ask for part of a clause: the
+cause, the means or the action, the clause that says yes or no (`clausal.py`).
 """
 from __future__ import annotations
 
@@ -17,15 +17,14 @@ import numpy as np
 
 from .candidates import (
     FEATURES,
-    HOW,
     POS_CODES,
     WHAT,
     WHICH,
-    WHY,
     candidates,
     question_chars,
     question_kind,
 )
+from .clausal import LIST_NUMBER, POINTER, clause_mask, pointed
 from .phrases import PHONE, POST_NOUNS, asked_form, asked_heads, asked_noun, named
 from .spans import (
     NUMBER,
@@ -39,8 +38,9 @@ from .spans import (
     fits,
     question_type,
     range_end,
+    tagged,
 )
-from .text import normalize, sentence_spans
+from .text import normalize
 
 __all__ = ["FEATURES", "candidates", "question_kind", "short_span"]
 
@@ -48,19 +48,9 @@ MODEL = "short_answer"
 # Question kinds whose answer can be asked in a form (money, a share, a phone number, a clock time); a why- or
 # how-question that mentions 补贴 still asks for a reason or a way, not an amount.
 _FORMED = (None, NUMBER, TIME, "what", "which")
-_CLAUSAL = (HOW, WHAT, WHICH, None)
-# The preposition a how-question puts before 什么 starts the answer (按什么顺序 -> 按轻压、重压、再轻压的顺序揉捻).
-_MEANS = {
-    "按": ("按照", "按", "依照", "依据", "根据"), "按照": ("按照", "按", "依照", "依据", "根据"),
-    "根据": ("根据", "依据", "按照", "按"), "凭": ("凭借", "凭", "持"), "凭借": ("凭借", "凭", "持"),
-    "用": ("采用", "使用", "利用", "用", "以"), "采用": ("采用", "使用", "利用", "用", "以"),
-    "以": ("以", "通过", "采用"), "": ("通过", "经由", "借助", "依托", "采用", "利用", "以"),
-}
-_ASKS_MEANS = re.compile(r"(按照|按|根据|凭借|凭|采用|用|以|通过)?什么(?:方式|渠道|途径|办法|手段|方法|顺序|标准|材料|形式)"
-                         r"|(按照|按|根据|凭借|凭|采用|以|通过)什么")
-_ASKS_OUTCOME = re.compile(r"会怎样|会怎么样|会如何|怎么处理|如何处理|怎么办|怎么处罚|如何处罚|什么后果|什么处罚|会被")
 _NOUN_POS = tuple(POS_CODES[f] for f in ("n", "nt", "nz"))
 _TOTAL = re.compile(r"一共|总共|共有|共计|合计|总计|累计|总数")
+_LISTED = re.compile(r"[、和及]")
 _TOTAL_MARK = ("共", "合计", "总计", "累计", "总")
 SPECIFIC = 2.0  # log-odds per unit of a typed phrase's specificity (qa.spans)
 # Log-odds for a typed phrase whose clause holds all the question's characters. Swept 0/1/2/4/8 on realistic dev
@@ -114,43 +104,45 @@ def short_span(text: str, question: str, core: tuple[int, int] | None = None) ->
         # 对孤儿...每人发放慰问金800元): the share of the question's characters its clause holds.
         align = x[:, col["left_align"]] + x[:, col["right_align"]]
         # Not for a person: who wrote or said it is named in a byline (记者 杨丽娟) away from what it says.
-        mirror = _mirror(text, question) if kind != PERSON else (lambda i: 0.0)
-        scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]] + ALIGN * align
-                          + MIRROR * np.array([mirror(a) for a, _ in spans]), -np.inf)
-    elif question_kind(question) == WHY:
-        # A why-question is answered by the clause that gives the cause (由于雨季导致工期延误), when there is one.
-        cause = (x[:, col["cause_start"]] > 0) & (x[:, col["whole_clause"]] > 0) & (x[:, col["in_question"]] == 0)
-        if cause.any():
-            scores = np.where(cause, scores, -np.inf)
+        mirror = _mirror(text, question, np.array([a for a, _ in spans])) if kind != PERSON else 0.0
+        scores = np.where(typed, scores + SPECIFIC * x[:, col["typed_spec"]] + ALIGN * align + MIRROR * mirror, -np.inf)
     elif question_kind(question) in (WHAT, WHICH) and _asked_phrases(text, spans, x, asked_noun(question)).any():
         # 加什么油 is answered by the noun phrase that names one (46号机械油), 是什么职务 by a post (行政部经理).
         typed = _asked_phrases(text, spans, x, asked_noun(question))
         align = x[:, col["left_align"]] + x[:, col["right_align"]]
         scores = np.where(typed, scores + ALIGN * align, -np.inf)
-    elif question_kind(question) in _CLAUSAL:
-        # 通过什么方式 is answered from 通过 on (通过劳务派遣方式解决), 按什么顺序 from 按 on; 会怎样 / 怎么办 by
-        # what the sentence says after the case it names (逾期未返岗的，|不予发放返乡交通补贴).
-        way = _way_phrases(text, spans, x, question)
-        if way.any():
-            scores = np.where(way, scores, -np.inf)
+    elif (clause := clause_mask(text, spans, x, question)) is not None:
+        # A why-question is answered by the clause that gives the cause (由于雨季导致工期延误), a how-question
+        # by the means or the action (通过劳务派遣方式解决, 应立即切断电源), a yes-no one by the clause that
+        # says yes or no (qa.clausal).
+        scores = np.where(clause, scores, -np.inf)
     best = int(np.argmax(scores))
     span = spans[best]
     if kind == TIME:
         span = _point(text, range_end(text, span, question))
+        if not bound:  # periods listed as one (每天8:00至12:00、14:30至18:00): the ranker only saw single ones
+            span = max(((a, b) for i, (a, b) in enumerate(spans) if typed[i] and a <= span[0] and span[1] <= b
+                        and _LISTED.search(text, a, b)), key=lambda sp: sp[1] - sp[0], default=span)
     elif (kind in (ORG, PLACE) or question_kind(question) in (WHAT, WHICH)) and typed[best]:
         span = _widest(text, spans, x, typed, span, asked_heads(question))
-    return _unnumbered(text, span), float(raw[best])
+    return _unquoted(text, _unnumbered(text, pointed(text, span))), float(raw[best])
 
 
-# A list or article number that opens a clause (5. 揉捻结束后先松压, 第一条 为改善..., （二）...) is not part of it.
-_LIST_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零\d]+[条章节款项]|\d{1,2}[.．、](?!\d)|[（(][一二三四五六七八九十\d]{1,3}[)）]"
-                          r"|[一二三四五六七八九十]{1,3}、)\s*")
+# Quotation marks around a whole answer (“净海”, 「香港公开羽毛球锦标赛」) are the text's, not the answer's;
+# a book title keeps its 《》.
+_QUOTED = re.compile(r"“[^“”]+”|「[^「」]+」|『[^『』]+』|‘[^‘’]+’|\"[^\"]+\"")
+
+
+def _unquoted(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """`span` without the quotation marks that enclose all of it."""
+    s, e = span
+    return (s + 1, e - 1) if e - s > 2 and _QUOTED.fullmatch(normalize(text[s:e])) else span
 
 
 def _unnumbered(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """`span` without a list or article number at its start (when something is left)."""
     s, e = span
-    m = _LIST_NUMBER.match(normalize(text[s:e]))
+    m = LIST_NUMBER.match(normalize(text[s:e]))
     return (s + m.end(), e) if m and s + m.end() < e else span
 
 
@@ -166,37 +158,30 @@ def _asked_phrases(text: str, spans: list[tuple[int, int]], x: np.ndarray, noun:
     nominal = x[:, col["noun_phrase"]] > 0
     if post:
         nominal |= np.isin(x[:, col["pos_first"]], _NOUN_POS) & np.isin(x[:, col["pos_last"]], _NOUN_POS)
-    return np.array([nominal[i] and x[i, col["in_question"]] == 0 and text[a:b].endswith(ends)
+    # Not one that points at what follows (以下方式：): qa.clausal answers from the list after it.
+    return np.array([nominal[i] and x[i, col["in_question"]] == 0 and text[a:b].endswith(ends) and not POINTER.search(text[a:b])
                      and b - a > len(noun) and text[a:b] not in TITLES for i, (a, b) in enumerate(spans)])
 
 
-def _way_phrases(text: str, spans: list[tuple[int, int]], x: np.ndarray, question: str) -> np.ndarray:
-    """Which candidates give the means a question asks for (from the preposition it names to the clause's
-    end) or the outcome (from after a clause stating the case, ending in 的/时, to the sentence's end)."""
-    col = {name: i for i, name in enumerate(FEATURES)}
-    q, norm = normalize(question), normalize(text)
-    free = (x[:, col["in_question"]] == 0) & (x[:, col["clause_end"]] > 0)
-    m = _ASKS_MEANS.search(q)
-    if m:
-        preps = _MEANS.get(m.group(1) or m.group(2) or "", _MEANS[""])
-        return free & np.array([norm.startswith(preps, a) for a, _ in spans])
-    if _ASKS_OUTCOME.search(q):
-        ends = {e for _, e in sentence_spans(text)}
-        return free & np.array([a >= 2 and norm[a - 1] in "，," and norm[a - 2] in "的时" and
-                                (b in ends or b + 1 in ends) for a, b in spans])
-    return np.zeros(len(spans), bool)
-
-
+_SEGMENT_BREAK = re.compile(r"[；;。！？!?\n]")
 _CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]")
 
 
-def _mirror(text: str, question: str):
-    """A function of a position of `text`: the share of the question's characters in the clause holding it."""
+def _mirror(text: str, question: str, starts: np.ndarray) -> np.ndarray:
+    """For each position of `starts`, the share of the question's characters in the clause of `text` holding it."""
     chars = question_chars(question)
     norm = normalize(text)
-    bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(norm)] + [len(norm) + 1]
-    share = [len(chars & set(norm[a:b])) / max(len(chars), 1) for a, b in itertools.pairwise(bounds)]
-    return lambda i: share[int(np.searchsorted(bounds, i, "right")) - 1]
+    # A clause after a comma that opens with a verb has no subject of its own: it goes on about the one before
+    # (区住建局是主管部门，|负责资金的审核和拨付；区财政局负责...), so the two are read as one.
+    verbs = {a for a, _, f in tagged(text) if f == "v"}
+    bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(norm) if not (m.group() in "，," and m.end() in verbs)]
+    bounds.append(len(norm) + 1)
+    share = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(bounds)]) / max(len(chars), 1)
+    # The clauses a semicolon or a full stop closes count too, half as much: 其中，2000年前建成的住宅，|每台另增加
+    # 补助5万元 answers 2000年前建成的住宅每台另外多补多少, though its own clause does not say 2000年.
+    outer = [0] + [m.end() for m in _SEGMENT_BREAK.finditer(norm)] + [len(norm) + 1]
+    wide = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(outer)]) / max(len(chars), 1)
+    return share[np.searchsorted(bounds, starts, "right") - 1] + 0.5 * wide[np.searchsorted(outer, starts, "right") - 1]
 
 
 def _point(text: str, span: tuple[int, int]) -> tuple[int, int]:

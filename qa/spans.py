@@ -8,6 +8,7 @@ for names (nr), places (ns) and organisations (nt).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 from .text import normalize
@@ -36,11 +37,11 @@ _DAYPART = r"(?:次日|当日|当天|每天|每日|上午|下午|晚上|早上|�
 _DATE = re.compile(
     # Relative to an event: 满一年后, 3个工作日内.
     rf"(?:满|届满){_NUM}个?(?:年|月|天|周|小时|工作日)(?:后|以后|之后)?|{_NUM}个?(?:工作日|小时|天|周|个月)(?:内|以内|之内)"
-    rf"|{_ERA}{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?(?:[初底末中]|代|前后|以来|以后|之后|之前|左右)?"
+    rf"|{_ERA}{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?(?:[初底末中]|代(?:[初末中]期?|以来|以后|之后|之前)?|前后|以来|以后|之后|之前|左右)?"
     # 2月5日（正月初八）, 1月26日（星期日）: the day's name belongs to the date.
     rf"|{_NUM}月{_NUM}[日号](?:[（(](?:星期|周|农历|正月|腊月|初)[^）)]{{1,6}}[）)])?|{_NUM}月份|{_NUM}月[初底末中](?:前|后)?|{_NUM}月{_NUM}?"
     rf"|{_NUM}[日号](?=[，,。、起至到])"
-    rf"|{_ERA}{_NUM}世纪(?:{_NUM}年代)?(?:[初末中]|上半叶|下半叶)?"
+    rf"|{_ERA}{_NUM}世纪(?:{_NUM}年代)?(?:[初末中]期?|上半叶|下半叶|以来|以后|之后|之前)?"
     # Clock times: 上午10:00, 每日8:30, 下午3点半.
     rf"|{_DAYPART}?\d{{1,2}}[:：]\d{{2}}|{_DAYPART}{_NUM}[点时](?:半|{_NUM}分)?"
     r"|(?:正月|腊月)(?:初|十|廿|二十)?[一二三四五六七八九十]{1,2}|除夕"
@@ -51,10 +52,10 @@ _DATE = re.compile(
 _RANGE_GLUE = re.compile(r"^\s*(?:起)?\s*(?:至|到|—|–|-|~|～)\s*$")
 # Quantities: a number, an optional magnitude and a unit or counter word.
 # Units and counter words, longest first (12个月 is one quantity, not 12个 and a stray 月).
-_UNITS = ("人次 万人 人 名 位 元 美元 港元 欧元 英镑 日元 块 亿元 万元 个 项 次 家 所 座 台 辆 架 艘 件 条 本 部 首 场 届 支 队 套 张 "
-          "米 公里 千米 厘米 毫米 英尺 英寸 平方公里 平方米 公顷 亩 吨 千克 公斤 克 斤 升 毫升 度 摄氏度 ℃ % ％ 倍 分钟 小时 秒 天 日 周 "
+_UNITS = ("人次 万人 人 名 位 元 美元 港元 欧元 英镑 日元 日圆 块 亿元 万元 个 项 次 家 所 座 台 辆 架 艘 件 条 本 部 首 场 届 支 队 套 张 "
+          "米 公里 千米 厘米 毫米 公尺 公分 英尺 英寸 英里 海里 平方公里 平方米 公顷 亩 吨 千克 公斤 克 斤 升 毫升 度 摄氏度 ℃ % ％ 倍 分钟 小时 秒 天 日 周 "
           "个月 月 年 岁 代 层 集 章 卷 期 种 只 头 匹 株 级 页 分 票 枚 颗 户 篇 字 码 马力 瓦 伏 赫兹 分贝 欧姆 转 圈 款 股 积分 "
-          "栋 幢 单元 间 份 批 例 起 宗 处 门 班 桶 瓶 袋 箱 包 盒 罐 斤 两 个工作日 工作日 个小时 个百分点 百分点 周岁 km kg m cm mm").split()
+          "栋 幢 单元 间 份 批 例 起 宗 处 门 班 节 桶 瓶 袋 箱 包 盒 罐 斤 两 个工作日 工作日 个小时 个百分点 百分点 周岁 km kg m cm mm").split()
 _UNIT = "(?:" + "|".join(sorted(set(map(re.escape, _UNITS)), key=len, reverse=True)) + ")"
 _QUANT_CORE = rf"{_NUM}(?:多|余|几)?(?:[万亿千百]|万亿)?(?:多|余)?{_UNIT}?"
 # A quantity with what qualifies it: 约/每/不大于 before, 以上/以内/左右 after, and a range 30至35公斤 as one.
@@ -146,13 +147,18 @@ def _time_spans(norm: str) -> list[tuple[int, int, float]]:
         spans.append((s, e, spec))
     # Join "A 至 B" ranges into one span, and take a leading 自/从.
     joined: list[tuple[int, int, float]] = []
+    ranges = set()
     for s, e, spec in spans:
         if joined and _RANGE_GLUE.match(norm[joined[-1][1]:s]) and s - joined[-1][1] <= 3:
             ps, _, pspec = joined[-1]
             joined[-1] = (ps, e, max(pspec, spec) + 0.5)
+            ranges.add(ps)
         else:
             joined.append((s, e, spec))
-    return [(s - 1 if s and norm[s - 1] in "自从" else s, e, spec) for s, e, spec in joined]
+    # Ranges listed with 、/和/及 are one answer too (每天8:00至12:00、14:30至18:00), saying more than either.
+    listed = [(s, e2, max(p1, p2) + 0.3) for (s, e, p1), (s2, e2, p2) in itertools.pairwise(joined)
+              if s in ranges and s2 in ranges and norm[e:s2] in ("、", "和", "及", ",")]
+    return [(s - 1 if s and norm[s - 1] in "自从" else s, e, spec) for s, e, spec in joined + listed]
 
 
 _ASKS_START = re.compile(r"开始|起始|从哪|从什么时候|何时起|哪天起|什么时候起")
@@ -202,7 +208,13 @@ def _number_spans(norm: str) -> list[tuple[int, int, float]]:
         if re.search(r"[年月日]$", g) and re.match(rf"{_NUM}[月日号]", norm[m.end():m.end() + 4]) or norm[m.start() - 1:m.start()] in ("年", "月"):
             spec -= 1.0  # a piece of a date, not a quantity
         out.append((m.start(), m.end(), spec))
+        # A rate of use (每工作500小时, 每消费1元): the quantity with the activity it counts, saying more.
+        if has_unit and _EVERY.fullmatch(norm, max(0, m.start() - 3), m.start()):
+            out.append((m.start() - 3, m.end(), spec + 0.3))
     return out
+
+
+_EVERY = re.compile(r"每[\u4e00-\u9fff]{2}")
 
 
 def _tag_spans(text: str, kind: str) -> list[tuple[int, int, float]]:

@@ -76,6 +76,12 @@ def test_asked_unit():
     ("值班时间为每日8:30至次日8:30。", TIME, "每日8:30至次日8:30"),
     ("发票将在3个工作日内发出。", TIME, "3个工作日内"),
     ("职工须于2月5日（正月初八）返岗。", TIME, "2月5日（正月初八）"),
+    ("滤芯每使用3个月更换一次。", NUMBER, "每使用3个月"),
+    # a decade or a century with its relation (以后, 以来, 初期) is one time
+    ("老城区在1990年代以后才开始大规模改造。", TIME, "1990年代以后"),
+    ("这部小说写成于二十世纪初期，作者不详。", TIME, "二十世纪初期"),
+    ("这片海湾十八世纪以来一直是渔港。", TIME, "十八世纪以来"),
+    ("货轮以18节的航速驶离港口。", NUMBER, "18节"),
 ])
 def test_typed_spans_take_the_whole_expression(text, kind, expected):
     assert expected in [text[s:e] for s, e, _ in candidate_spans(text, kind)]
@@ -147,3 +153,9 @@ def test_a_list_number_is_not_part_of_the_answer():
     text = "5. 烘干结束后先降温，再打开出料门出料；"
     span, _ = short_span(text, "烘干结束后第一步做什么？")
     assert "先降温" in text[span[0]:span[1]] and not text[span[0]:span[1]].startswith("5")
+
+
+def test_a_rate_of_use_is_answered_with_its_activity():
+    text = "空压机润滑油每运行800小时更换一次，滤网每周清洗。"
+    span, _ = short_span(text, "空压机的润滑油多久换一次？")
+    assert text[span[0]:span[1]] == "每运行800小时"
