@@ -21,7 +21,7 @@ import numpy as np
 from .measures import asked_shape, span_kind, states_asked
 from .query import Query
 from .ranker import load
-from .spans import NUMBER, ORG, PERSON, PLACE, REGEX_KINDS, TIME, candidate_spans, fits, has_span
+from .spans import NUMBER, ORG, PERSON, PLACE, REGEX_KINDS, TIME, candidate_spans, has_span
 from .stores import Store
 from .text import char_tokens, normalize, strip_question_words
 from .types import Hit
@@ -230,11 +230,9 @@ def has_new_span(text: str, kind: str, question: str, spans: list[tuple[int, int
         return False
     if spans is None:
         spans = candidate_spans(text, kind)
-    q = normalize(question)
-    m = _COUNTER.search(q) if kind == NUMBER else None
+    m = _COUNTER.search(normalize(question)) if kind == NUMBER else None
     if m is None:
-        norm = normalize(text)
-        return any(norm[s:e] not in q and fits(norm[s:e], kind, question) for s, e, _ in spans)
+        return has_span(text, kind, question, spans)
     unit = _MONEY if m.group(1) == "钱" else re.compile(re.escape(m.group(1)))
     # The quantity must be new to the question as well as counted in the asked unit.
     return any(unit.search(p) and has_span(p, kind, question) for p in (text[s:e] for s, e, _ in spans))

@@ -176,12 +176,15 @@ def _mirror(text: str, question: str, starts: np.ndarray) -> np.ndarray:
     verbs = {a for a, _, f in tagged(text) if f == "v"}
     bounds = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(norm) if not (m.group() in "，," and m.end() in verbs)]
     bounds.append(len(norm) + 1)
-    share = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(bounds)]) / max(len(chars), 1)
     # The clauses a semicolon or a full stop closes count too, half as much: 其中，2000年前建成的住宅，|每台另增加
     # 补助5万元 answers 2000年前建成的住宅每台另外多补多少, though its own clause does not say 2000年.
     outer = [0] + [m.end() for m in _SEGMENT_BREAK.finditer(norm)] + [len(norm) + 1]
-    wide = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(outer)]) / max(len(chars), 1)
-    return share[np.searchsorted(bounds, starts, "right") - 1] + 0.5 * wide[np.searchsorted(outer, starts, "right") - 1]
+
+    def share(cuts: list[int]) -> np.ndarray:  # the share of the question's characters in the piece holding each start
+        held = np.array([len(chars & set(norm[a:b])) for a, b in itertools.pairwise(cuts)]) / max(len(chars), 1)
+        return held[np.searchsorted(cuts, starts, "right") - 1]
+
+    return share(bounds) + 0.5 * share(outer)
 
 
 def _point(text: str, span: tuple[int, int]) -> tuple[int, int]:

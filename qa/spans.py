@@ -291,10 +291,14 @@ def fits(phrase: str, kind: str | None, question: str) -> bool:
     return True
 
 
-def has_span(text: str, kind: str | None, question: str) -> bool:
-    """Whether `text` holds a phrase of the asked type and grain that the question does not already contain."""
+def has_span(text: str, kind: str | None, question: str, spans: list[tuple[int, int, float]] | None = None) -> bool:
+    """Whether `text` holds a phrase of the asked type and grain that the question does not already contain.
+
+    `spans`: candidate_spans(text, kind), when the caller has them already."""
     if kind is None:
         return False
     q = normalize(question)
     norm = normalize(text)
-    return any(norm[s:e] not in q and fits(norm[s:e], kind, question) for s, e, _ in candidate_spans(text, kind))
+    if spans is None:
+        spans = candidate_spans(text, kind)
+    return any(norm[s:e] not in q and fits(norm[s:e], kind, question) for s, e, _ in spans)
